@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Everything the test suite needs, idempotent: Debian packages, the real kernel, the test modules,
+# and a build of kmpkit in ./build. Prints the environment the tests read.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+root=$(scripts/fetch-kernel.sh | tail -1)
+mods=$(scripts/build-test-modules.sh "$root" | tail -1)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
+echo "export KMPKIT_KERNEL_ROOT=$root KMPKIT_TEST_MODULES=$mods"

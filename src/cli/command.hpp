@@ -1,0 +1,14 @@
+#pragma once
+// Each command file registers one subcommand; main.cpp only wires them together.
+#include <CLI/CLI.hpp>
+
+namespace kmpkit::cli {
+
+// `exit_code` receives the command's result when its callback runs.
+void add_scan_command(CLI::App& app, int& exit_code);
+void add_depgen_command(CLI::App& app, int& exit_code);
+void add_depmod_command(CLI::App& app, int& exit_code);    // cmd_depmod.cpp
+void add_package_commands(CLI::App& app, int& exit_code);  // cmd_package.cpp: split, build, package
+void add_kabi_commands(CLI::App& app, int& exit_code);     // cmd_kabi.cpp: kabi diff, verify
+
+}  // namespace kmpkit::cli

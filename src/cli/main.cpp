@@ -1,0 +1,27 @@
+// kmpkit: the command-line front end. Commands live in cmd_*.cpp; the logic lives in the library.
+#include <cstdio>
+
+#include "cli/command.hpp"
+#include "util/exit_codes.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"kmpkit: a modular packaged Linux kernel (kernel module packages, KABI, depmod)"};
+  app.set_version_flag("--version", std::string("kmpkit ") + KMPKIT_VERSION);
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 partial (some inputs unreadable), 2 usage, 3 input or tool missing,\n"
+             "4 dependency cycle, 5 external tool failed, 6 inconsistent system, 7 write error.\n"
+             "Run 'kmpkit COMMAND --help' for a command's options.");
+  int exit_code = kmpkit::exit_code::ok;
+  kmpkit::cli::add_scan_command(app, exit_code);
+  kmpkit::cli::add_depgen_command(app, exit_code);
+  kmpkit::cli::add_depmod_command(app, exit_code);
+  kmpkit::cli::add_package_commands(app, exit_code);
+  kmpkit::cli::add_kabi_commands(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kmpkit::exit_code::usage;
+  }
+  return exit_code;
+}

@@ -1,0 +1,189 @@
+#include "module/module_reader.hpp"
+
+#include <fcntl.h>
+#include <libkmod.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace kmpkit {
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// What the first bytes of a file say it is, to turn libkmod's errno into a useful message.
+std::string describe_unreadable(const std::string& file, int err) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  unsigned char magic[6] = {};
+  ssize_t got = fd >= 0 ? ::read(fd, magic, sizeof magic) : -1;
+  if (fd >= 0) ::close(fd);
+  if (got == 0) return "empty file, not a kernel module";
+  if (got >= 2 && magic[0] == 0x1f && magic[1] == 0x8b)
+    return "gzip-compressed module: this libkmod (like Debian's depmod) cannot read .ko.gz; "
+           "recompress it with xz or zstd";
+  if (got >= 6 && std::memcmp(magic, "\xFD" "7zXZ\0", 6) == 0)
+    return fmt::format("corrupt or truncated xz-compressed module ({})", std::strerror(err));
+  if (got >= 4 && std::memcmp(magic, "\x28\xB5\x2F\xFD", 4) == 0)
+    return fmt::format("corrupt or truncated zstd-compressed module ({})", std::strerror(err));
+  if (got >= 4 && std::memcmp(magic, "\x7F" "ELF", 4) == 0) {
+    if (got >= 5 && magic[4] != 2)
+      return "ELF file of the wrong class (32-bit), not a 64-bit kernel module";
+    return fmt::format("truncated or malformed ELF module ({})", std::strerror(err));
+  }
+  return fmt::format("not a kernel module: no ELF, xz or zstd header ({})", std::strerror(err));
+}
+
+std::string relative_path(const std::string& file, const std::string& module_dir) {
+  if (module_dir.empty()) return file;
+  std::string dir = module_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (file.size() > dir.size() + 1 && file.compare(0, dir.size(), dir) == 0 && file[dir.size()] == '/')
+    return file.substr(dir.size() + 1);
+  return file;
+}
+
+// Keys libkmod appends to modinfo for an appended signature (kmod_module_get_info).
+bool is_signature_key(std::string_view key) {
+  return key == "sig_id" || key == "signer" || key == "sig_key" || key == "sig_hashalgo" ||
+         key == "signature";
+}
+
+}  // namespace
+
+bool is_module_file_name(std::string_view name) {
+  return ends_with(name, ".ko") || ends_with(name, ".ko.xz") || ends_with(name, ".ko.zst") ||
+         ends_with(name, ".ko.gz");
+}
+
+ModuleReader::ModuleReader() {
+  // No module directory and no configuration: we only read files, never resolve names.
+  static const char* const no_config[] = {nullptr};
+  ctx_ = kmod_new("/nonexistent", no_config);
+  if (ctx_) kmod_set_log_priority(ctx_, 0);
+}
+
+ModuleReader::~ModuleReader() {
+  if (ctx_) kmod_unref(ctx_);
+}
+
+ReadResult ModuleReader::read(const std::string& file, const std::string& module_dir) const {
+  if (!ctx_) return ReadError{file, "could not create a libkmod context"};
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0)
+    return ReadError{file, fmt::format("cannot open: {}", std::strerror(errno))};
+  if (!S_ISREG(st.st_mode)) return ReadError{file, "not a regular file"};
+  if (ends_with(file, ".ko.gz")) return ReadError{file, describe_unreadable(file, EINVAL)};
+
+  kmod_module* mod = nullptr;
+  int err = kmod_module_new_from_path(ctx_, file.c_str(), &mod);
+  if (err < 0) return ReadError{file, fmt::format("libkmod cannot open it: {}", std::strerror(-err))};
+  struct Unref {
+    kmod_module* m;
+    ~Unref() { kmod_module_unref(m); }
+  } unref{mod};
+
+  ModuleRecord rec;
+  rec.file = file;
+  rec.path = relative_path(file, module_dir);
+  rec.name = kmod_module_get_name(mod);
+  rec.size = static_cast<uint64_t>(st.st_size);
+  rec.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  rec.inode = st.st_ino;
+
+  kmod_list* list = nullptr;
+  err = kmod_module_get_info(mod, &list);
+  if (err < 0) return ReadError{file, describe_unreadable(file, -err)};
+  for (kmod_list* it = list; it; it = kmod_list_next(list, it)) {
+    std::string key = kmod_module_info_get_key(it);
+    const char* value = kmod_module_info_get_value(it);
+    if (is_signature_key(key)) {
+      rec.is_signed = true;
+      if (key == "signer") rec.signer = value ? value : "";
+      else if (key == "sig_key") rec.sig_key = value ? value : "";
+      else if (key == "sig_hashalgo") rec.sig_hashalgo = value ? value : "";
+      continue;
+    }
+    rec.modinfo.push_back({std::move(key), value ? value : ""});
+  }
+  kmod_module_info_free_list(list);
+
+  list = nullptr;
+  err = kmod_module_get_versions(mod, &list);
+  if (err < 0 && err != -ENOENT) return ReadError{file, describe_unreadable(file, -err)};
+  for (kmod_list* it = list; it; it = kmod_list_next(list, it))
+    rec.versions.push_back({kmod_module_version_get_symbol(it), kmod_module_version_get_crc(it), false});
+  kmod_module_versions_free_list(list);
+
+  list = nullptr;
+  err = kmod_module_get_symbols(mod, &list);
+  if (err < 0 && err != -ENOENT) return ReadError{file, describe_unreadable(file, -err)};
+  for (kmod_list* it = list; it; it = kmod_list_next(list, it))
+    rec.exports.push_back({kmod_module_symbol_get_symbol(it), kmod_module_symbol_get_crc(it)});
+  kmod_module_symbols_free_list(list);
+
+  list = nullptr;
+  err = kmod_module_get_dependency_symbols(mod, &list);
+  if (err < 0 && err != -ENOENT) return ReadError{file, describe_unreadable(file, -err)};
+  for (kmod_list* it = list; it; it = kmod_list_next(list, it))
+    rec.dependency_symbols.push_back({kmod_module_dependency_symbol_get_symbol(it),
+                                      kmod_module_dependency_symbol_get_crc(it),
+                                      kmod_module_dependency_symbol_get_bind(it) == KMOD_SYMBOL_WEAK});
+  kmod_module_dependency_symbols_free_list(list);
+
+  // A module must at least carry a .modinfo section; libkmod tolerates its absence.
+  if (rec.modinfo.empty() && rec.versions.empty() && rec.exports.empty() && rec.dependency_symbols.empty())
+    return ReadError{file, "ELF file without .modinfo, symbols or versions: not a kernel module"};
+  return rec;
+}
+
+TreeScan read_modules(const std::vector<std::string>& files, const std::string& module_dir,
+                      unsigned threads, const std::function<void(size_t, size_t)>& progress) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>(threads, std::max<size_t>(1, files.size()));
+  std::vector<std::optional<ReadResult>> results(files.size());
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
+  std::mutex mu;
+  std::condition_variable cv;
+
+  auto work = [&] {
+    ModuleReader reader;
+    for (size_t i; (i = next.fetch_add(1)) < files.size();) {
+      results[i] = reader.read(files[i], module_dir);
+      if (done.fetch_add(1) + 1 == files.size()) {
+        std::lock_guard lock(mu);
+        cv.notify_all();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
+  if (progress) {
+    std::unique_lock lock(mu);
+    while (!cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return done.load() == files.size(); }))
+      progress(done.load(), files.size());
+  }
+  for (auto& t : pool) t.join();
+  if (progress) progress(files.size(), files.size());
+
+  TreeScan scan;
+  scan.modules.reserve(files.size());
+  for (auto& r : results) {
+    if (auto* rec = std::get_if<ModuleRecord>(&*r)) scan.modules.push_back(std::move(*rec));
+    else scan.errors.push_back(std::get<ReadError>(std::move(*r)));
+  }
+  return scan;
+}
+
+}  // namespace kmpkit

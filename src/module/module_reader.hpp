@@ -1,0 +1,54 @@
+#pragma once
+// Reads kernel module files with libkmod, the code depmod and modinfo use, so compressed
+// modules (.ko.xz, .ko.zst) and every ELF detail are handled exactly as kmod does.
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "module/module_record.hpp"
+
+struct kmod_ctx;
+
+namespace kmpkit {
+
+struct ReadError {
+  std::string file;     // the file that could not be read
+  std::string message;  // what went wrong, for a human
+};
+
+using ReadResult = std::variant<ModuleRecord, ReadError>;
+
+// One reader per thread: it owns a libkmod context, which is not thread-safe.
+class ModuleReader {
+ public:
+  ModuleReader();
+  ~ModuleReader();
+  ModuleReader(const ModuleReader&) = delete;
+  ModuleReader& operator=(const ModuleReader&) = delete;
+
+  // Reads one module. `module_dir` (lib/modules/KVER) makes the record's `path` relative to it;
+  // a file outside it keeps its absolute path.
+  ReadResult read(const std::string& file, const std::string& module_dir = {}) const;
+
+ private:
+  kmod_ctx* ctx_ = nullptr;
+};
+
+// True for the file names kmod treats as modules: .ko, .ko.xz, .ko.zst (and .ko.gz, which this
+// libkmod cannot read: reading one gives a clear ReadError).
+bool is_module_file_name(std::string_view name);
+
+struct TreeScan {
+  std::vector<ModuleRecord> modules;  // in the order of the input file list
+  std::vector<ReadError> errors;
+};
+
+// Reads many modules on `threads` threads (0 = hardware concurrency). Order is preserved.
+// `progress`, when set, is called from the calling thread now and then with (done, total).
+TreeScan read_modules(const std::vector<std::string>& files, const std::string& module_dir,
+                      unsigned threads = 0,
+                      const std::function<void(size_t, size_t)>& progress = {});
+
+}  // namespace kmpkit

@@ -1,0 +1,68 @@
+#include "module/tree_walk.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <string_view>
+
+#include "module/module_reader.hpp"
+
+namespace kmpkit {
+namespace {
+
+bool is_depmod_module_name(std::string_view name, bool include_gz) {
+  auto ends = [&](std::string_view sfx) {
+    return name.size() >= sfx.size() && name.substr(name.size() - sfx.size()) == sfx;
+  };
+  return ends(".ko") || ends(".ko.xz") || ends(".ko.zst") || (include_gz && ends(".ko.gz"));
+}
+
+void walk(const std::string& dir, const WalkOptions& options, std::vector<std::string>& out) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  int dfd = ::dirfd(d);
+  while (dirent* de = ::readdir(d)) {
+    std::string_view name = de->d_name;
+    if (name == "." || name == ".." || name == "build" || name == "source") continue;
+    bool is_dir;
+    if (de->d_type == DT_REG) is_dir = false;
+    else if (de->d_type == DT_DIR) is_dir = true;
+    else {
+      struct stat st {};
+      if (::fstatat(dfd, de->d_name, &st, 0) != 0) continue;  // dangling link: depmod skips it too
+      if (S_ISREG(st.st_mode)) is_dir = false;
+      else if (S_ISDIR(st.st_mode)) is_dir = true;
+      else continue;
+    }
+    std::string path = dir + "/" + std::string(name);
+    if (is_dir) {
+      if (std::find(options.excluded_names.begin(), options.excluded_names.end(), name) !=
+          options.excluded_names.end())
+        continue;
+      walk(path, options, out);
+    } else if (is_depmod_module_name(name, options.include_gz)) {
+      out.push_back(std::move(path));
+    }
+  }
+  ::closedir(d);
+}
+
+}  // namespace
+
+std::vector<std::string> list_module_files(const std::string& module_dir, const WalkOptions& options) {
+  std::vector<std::string> out;
+  std::string dir = module_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  walk(dir, options, out);
+  return out;
+}
+
+std::string module_dir_for(const std::string& basedir, const std::string& kver) {
+  std::string base = basedir;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/lib/modules/" + kver;
+}
+
+}  // namespace kmpkit

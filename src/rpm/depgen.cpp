@@ -1,0 +1,224 @@
+#include "rpm/depgen.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "module/kernel_tree.hpp"
+#include "rpm/modalias_patterns.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kmpkit {
+namespace {
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// The kernel release named by a path under .../lib/modules/<release>/...
+std::string release_from_path(std::string_view path) {
+  auto pos = path.find("/lib/modules/");
+  if (pos == std::string_view::npos) return {};
+  auto rest = path.substr(pos + 13);
+  return std::string(rest.substr(0, rest.find('/')));
+}
+
+bool is_image_name(std::string_view base) {
+  return starts_with(base, "vmlinuz") || starts_with(base, "vmlinux") || starts_with(base, "System.map") ||
+         starts_with(base, "Image");
+}
+
+std::optional<std::string> existing(const fs::path& p) {
+  std::error_code ec;
+  if (fs::is_regular_file(p, ec)) return p.string();
+  return std::nullopt;
+}
+
+// Reads a kernel image's context; nullopt when it is not one (no Module.symvers to be found).
+std::optional<KernelImageFile> read_kernel_image(const std::string& file, const DepgenOptions& options) {
+  fs::path p(file);
+  std::string base = p.filename().string();
+  if (options.symvers.empty() && !is_image_name(base)) return std::nullopt;
+  fs::path dir = p.parent_path();
+  std::string release = options.release;
+  if (release.empty()) release = release_from_path(file);
+  if (release.empty()) {  // /boot/vmlinuz-<release>
+    auto dash = base.find('-');
+    if (dash != std::string::npos) release = base.substr(dash + 1);
+  }
+  std::optional<std::string> symvers;
+  if (!options.symvers.empty()) symvers = options.symvers;
+  else symvers = existing(dir / "Module.symvers");
+  if (!symvers) symvers = existing(dir / "symvers");
+  if (!symvers && !release.empty()) symvers = existing(dir / ("symvers-" + release));
+  if (!symvers) return std::nullopt;
+
+  KernelImageFile k;
+  k.file = file;
+  k.release = release;
+  if (auto entries = read_symvers(*symvers)) k.symvers = std::move(*entries);
+  // modules.builtin beside the image, or in the package's lib/modules/<release>/.
+  std::optional<std::string> builtin = existing(dir / "modules.builtin");
+  if (!builtin && dir.filename() == "boot" && !release.empty())
+    builtin = existing(dir.parent_path() / "lib/modules" / release / "modules.builtin");
+  if (builtin)
+    if (auto lines = read_lines(*builtin))
+      for (auto& l : *lines)
+        if (!l.empty()) k.builtin_modules.push_back(l);
+  return k;
+}
+
+std::string crc_hex(uint64_t crc, DepStyle style) {
+  return style == DepStyle::Suse ? fmt::format("{:x}", crc) : fmt::format("0x{:08x}", crc);
+}
+
+void add_unique(std::vector<std::string>& out, std::unordered_set<std::string>& seen, std::string dep) {
+  if (seen.insert(dep).second) out.push_back(std::move(dep));
+}
+
+std::string kernel_flavor(const KernelImageFile& k, const DepgenOptions& options) {
+  if (!options.flavor.empty()) return options.flavor;
+  return flavor_from_release(k.release);
+}
+
+}  // namespace
+
+std::string kmod_dependency(std::string_view module_file_or_name, DepStyle style) {
+  auto slash = module_file_or_name.rfind('/');
+  auto base = slash == std::string_view::npos ? module_file_or_name : module_file_or_name.substr(slash + 1);
+  std::string name(base.substr(0, base.find('.')));
+  if (style == DepStyle::Suse) std::replace(name.begin(), name.end(), '-', '_');
+  return fmt::format("kmod({}.ko)", name);
+}
+
+std::string ksym_dependency(std::string_view flavor, std::string_view symbol, uint64_t crc, DepStyle style,
+                            bool kernel_symbol) {
+  if (style == DepStyle::Rhel)
+    return fmt::format("{}({}) = {}", kernel_symbol ? "kernel" : "ksym", symbol, crc_hex(crc, style));
+  return fmt::format("ksym({}:{}) = {}", flavor, symbol, crc_hex(crc, style));
+}
+
+std::string module_flavor(const ModuleRecord& module, const DepgenOptions& options) {
+  if (!options.flavor.empty()) return options.flavor;
+  return flavor_from_release(release_from_vermagic(module.vermagic()));
+}
+
+std::vector<std::string> softdep_modules(std::string_view softdep) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < softdep.size()) {
+    while (i < softdep.size() && (softdep[i] == ' ' || softdep[i] == '\t')) ++i;
+    size_t j = i;
+    while (j < softdep.size() && softdep[j] != ' ' && softdep[j] != '\t') ++j;
+    auto word = softdep.substr(i, j - i);
+    if (!word.empty() && word.back() != ':') out.emplace_back(word);
+    i = j;
+  }
+  return out;
+}
+
+PackageFiles read_package_files(const std::vector<std::string>& files, const DepgenOptions& options) {
+  PackageFiles pkg;
+  std::vector<std::string> module_files;
+  for (const auto& f : files) {
+    std::string base = fs::path(f).filename().string();
+    if (is_module_file_name(base)) {
+      module_files.push_back(f);
+    } else if (auto k = read_kernel_image(f, options)) {
+      // One image per release: vmlinuz and System.map of the same kernel count once.
+      bool dup = std::any_of(pkg.kernels.begin(), pkg.kernels.end(),
+                             [&](const KernelImageFile& o) { return o.release == k->release; });
+      if (!dup) pkg.kernels.push_back(std::move(*k));
+    }
+  }
+  auto scan = read_modules(module_files, {}, options.threads);
+  pkg.modules = std::move(scan.modules);
+  pkg.errors = std::move(scan.errors);
+  return pkg;
+}
+
+std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, DepKind kind,
+                                                    const DepgenOptions& options) {
+  std::vector<FileDependencies> out;
+  const DepStyle style = options.style;
+
+  if (kind == DepKind::Provides) {
+    for (const auto& m : pkg.modules) {
+      FileDependencies fd{m.file, {}};
+      std::unordered_set<std::string> seen;
+      add_unique(fd.deps, seen, kmod_dependency(m.file, style));
+      std::string flavor = module_flavor(m, options);
+      for (const auto& e : m.exports) add_unique(fd.deps, seen, ksym_dependency(flavor, e.name, e.crc, style));
+      out.push_back(std::move(fd));
+    }
+    for (const auto& k : pkg.kernels) {
+      FileDependencies fd{k.file, {}};
+      std::unordered_set<std::string> seen;
+      std::string flavor = kernel_flavor(k, options);
+      add_unique(fd.deps, seen, "kernel-" + flavor);
+      if (!k.release.empty()) add_unique(fd.deps, seen, "kernel-uname-r = " + k.release);
+      for (const auto& e : k.symvers)
+        if (e.module == "vmlinux") add_unique(fd.deps, seen, ksym_dependency(flavor, e.symbol, e.crc, style, true));
+      for (const auto& b : k.builtin_modules) add_unique(fd.deps, seen, kmod_dependency(b, style));
+      out.push_back(std::move(fd));
+    }
+    return out;
+  }
+
+  if (kind == DepKind::Requires) {
+    std::unordered_set<std::string> own;  // symbols the package exports itself
+    for (const auto& m : pkg.modules)
+      for (const auto& e : m.exports) own.insert(e.name);
+    for (const auto& k : pkg.kernels)
+      for (const auto& e : k.symvers)
+        if (e.module == "vmlinux") own.insert(e.symbol);
+    std::unordered_set<std::string> kernel_symbols;  // rhel: kernel() for what the kernel ships
+    if (style == DepStyle::Rhel && !options.symvers.empty())
+      if (auto entries = read_symvers(options.symvers))
+        for (auto& e : *entries) kernel_symbols.insert(e.symbol);
+    std::unordered_set<std::string> seen;  // package-wide duplicates
+    for (const auto& m : pkg.modules) {
+      FileDependencies fd{m.file, {}};
+      std::string flavor = module_flavor(m, options);
+      for (const auto& v : m.versions) {
+        if (own.count(v.name)) continue;
+        add_unique(fd.deps, seen, ksym_dependency(flavor, v.name, v.crc, style, kernel_symbols.count(v.name) > 0));
+      }
+      out.push_back(std::move(fd));
+    }
+    return out;
+  }
+
+  if (kind == DepKind::Supplements) {
+    // Sorted and merged over the whole package; attributed to its first module.
+    std::set<std::string> encoded;
+    for (const auto& m : pkg.modules) {
+      std::string prefix = "kernel-" + module_flavor(m, options) + ":";
+      for (const auto& a : m.aliases())
+        if (is_device_alias(a)) encoded.insert(prefix + encode_modalias(a));
+    }
+    if (pkg.modules.empty()) return out;
+    FileDependencies fd{pkg.modules.front().file, {}};
+    for (auto& p : merge_patterns({encoded.begin(), encoded.end()}))
+      fd.deps.push_back(style == DepStyle::Suse ? "modalias(" + p + ")"
+                                                : "modalias(" + p.substr(p.find(':') + 1) + ")");
+    out.push_back(std::move(fd));
+    for (size_t i = 1; i < pkg.modules.size(); ++i) out.push_back({pkg.modules[i].file, {}});
+    return out;
+  }
+
+  // Recommends: softdeps (pre and post) and firmware.
+  std::unordered_set<std::string> seen;
+  for (const auto& m : pkg.modules) {
+    FileDependencies fd{m.file, {}};
+    for (const auto& s : m.softdeps())
+      for (const auto& name : softdep_modules(s)) add_unique(fd.deps, seen, kmod_dependency(name, style));
+    for (const auto& f : m.firmware()) add_unique(fd.deps, seen, "firmware(" + f + ")");
+    out.push_back(std::move(fd));
+  }
+  return out;
+}
+
+}  // namespace kmpkit
