@@ -8,4 +8,6 @@ root=$(scripts/fetch-kernel.sh | tail -1)
 mods=$(scripts/build-test-modules.sh "$root" | tail -1)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
+# Installs kmpkit, its rpm fileattrs and macros: rpmbuild then calls kmpkit depgen by itself.
+cmake --install build >/dev/null
 echo "export KMPKIT_KERNEL_ROOT=$root KMPKIT_TEST_MODULES=$mods"
