@@ -40,7 +40,7 @@ int run_depgen(const DepgenArgs& a) {
   std::vector<std::string> files;
   for (std::string line; std::getline(std::cin, line);)
     if (!line.empty()) files.push_back(line);
-  auto pkg = read_package_files(files, opt);
+  auto pkg = read_package_files(files, opt, read_parts_for(kind));
   for (const auto& e : pkg.errors) fmt::print(stderr, "kmpkit depgen: {}: {}\n", e.file, e.message);
   std::string out;
   for (const auto& fd : generate_dependencies(pkg, kind, opt)) {

@@ -77,7 +77,7 @@ ModuleReader::~ModuleReader() {
   if (ctx_) kmod_unref(ctx_);
 }
 
-ReadResult ModuleReader::read(const std::string& file, const std::string& module_dir) const {
+ReadResult ModuleReader::read(const std::string& file, const std::string& module_dir, unsigned parts) const {
   if (!ctx_) return ReadError{file, "could not create a libkmod context"};
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0)
@@ -119,21 +119,21 @@ ReadResult ModuleReader::read(const std::string& file, const std::string& module
   kmod_module_info_free_list(list);
 
   list = nullptr;
-  err = kmod_module_get_versions(mod, &list);
+  err = (parts & kReadVersions) ? kmod_module_get_versions(mod, &list) : 0;
   if (err < 0 && err != -ENOENT) return ReadError{file, describe_unreadable(file, -err)};
   for (kmod_list* it = list; it; it = kmod_list_next(list, it))
     rec.versions.push_back({kmod_module_version_get_symbol(it), kmod_module_version_get_crc(it), false});
   kmod_module_versions_free_list(list);
 
   list = nullptr;
-  err = kmod_module_get_symbols(mod, &list);
+  err = (parts & kReadExports) ? kmod_module_get_symbols(mod, &list) : 0;
   if (err < 0 && err != -ENOENT) return ReadError{file, describe_unreadable(file, -err)};
   for (kmod_list* it = list; it; it = kmod_list_next(list, it))
     rec.exports.push_back({kmod_module_symbol_get_symbol(it), kmod_module_symbol_get_crc(it)});
   kmod_module_symbols_free_list(list);
 
   list = nullptr;
-  err = kmod_module_get_dependency_symbols(mod, &list);
+  err = (parts & kReadDependencySymbols) ? kmod_module_get_dependency_symbols(mod, &list) : 0;
   if (err < 0 && err != -ENOENT) return ReadError{file, describe_unreadable(file, -err)};
   for (kmod_list* it = list; it; it = kmod_list_next(list, it))
     rec.dependency_symbols.push_back({kmod_module_dependency_symbol_get_symbol(it),
@@ -141,14 +141,13 @@ ReadResult ModuleReader::read(const std::string& file, const std::string& module
                                       kmod_module_dependency_symbol_get_bind(it) == KMOD_SYMBOL_WEAK});
   kmod_module_dependency_symbols_free_list(list);
 
-  // A module must at least carry a .modinfo section; libkmod tolerates its absence.
-  if (rec.modinfo.empty() && rec.versions.empty() && rec.exports.empty() && rec.dependency_symbols.empty())
-    return ReadError{file, "ELF file without .modinfo, symbols or versions: not a kernel module"};
+  // kbuild always writes .modinfo (vermagic, name); libkmod tolerates its absence, we do not.
+  if (rec.modinfo.empty()) return ReadError{file, "ELF file without a .modinfo section: not a kernel module"};
   return rec;
 }
 
 TreeScan read_modules(const std::vector<std::string>& files, const std::string& module_dir,
-                      unsigned threads, const std::function<void(size_t, size_t)>& progress) {
+                      unsigned threads, const std::function<void(size_t, size_t)>& progress, unsigned parts) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   threads = std::min<unsigned>(threads, std::max<size_t>(1, files.size()));
   std::vector<std::optional<ReadResult>> results(files.size());
@@ -160,7 +159,7 @@ TreeScan read_modules(const std::vector<std::string>& files, const std::string& 
   auto work = [&] {
     ModuleReader reader;
     for (size_t i; (i = next.fetch_add(1)) < files.size();) {
-      results[i] = reader.read(files[i], module_dir);
+      results[i] = reader.read(files[i], module_dir, parts);
       if (done.fetch_add(1) + 1 == files.size()) {
         std::lock_guard lock(mu);
         cv.notify_all();

@@ -20,6 +20,15 @@ struct ReadError {
 
 using ReadResult = std::variant<ModuleRecord, ReadError>;
 
+// Which parts of a module to read; callers that need less read faster (modinfo is always read).
+enum ReadParts : unsigned {
+  kReadModinfo = 0,
+  kReadVersions = 1u << 0,            // __versions
+  kReadExports = 1u << 1,             // exported symbols
+  kReadDependencySymbols = 1u << 2,   // depmod's dependency symbols
+  kReadAll = kReadVersions | kReadExports | kReadDependencySymbols,
+};
+
 // One reader per thread: it owns a libkmod context, which is not thread-safe.
 class ModuleReader {
  public:
@@ -30,7 +39,7 @@ class ModuleReader {
 
   // Reads one module. `module_dir` (lib/modules/KVER) makes the record's `path` relative to it;
   // a file outside it keeps its absolute path.
-  ReadResult read(const std::string& file, const std::string& module_dir = {}) const;
+  ReadResult read(const std::string& file, const std::string& module_dir = {}, unsigned parts = kReadAll) const;
 
  private:
   kmod_ctx* ctx_ = nullptr;
@@ -49,6 +58,6 @@ struct TreeScan {
 // `progress`, when set, is called from the calling thread now and then with (done, total).
 TreeScan read_modules(const std::vector<std::string>& files, const std::string& module_dir,
                       unsigned threads = 0,
-                      const std::function<void(size_t, size_t)>& progress = {});
+                      const std::function<void(size_t, size_t)>& progress = {}, unsigned parts = kReadAll);
 
 }  // namespace kmpkit

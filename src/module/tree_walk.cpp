@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <type_traits>
 
 #include "module/module_reader.hpp"
 
@@ -14,18 +15,23 @@ namespace {
 
 bool is_depmod_module_name(std::string_view name, bool include_gz) {
   auto ends = [&](std::string_view sfx) {
-    return name.size() >= sfx.size() && name.substr(name.size() - sfx.size()) == sfx;
+    return name.size() > sfx.size() && name.substr(name.size() - sfx.size()) == sfx;
   };
   return ends(".ko") || ends(".ko.xz") || ends(".ko.zst") || (include_gz && ends(".ko.gz"));
 }
 
-void walk(const std::string& dir, const WalkOptions& options, std::vector<std::string>& out) {
+template <class Out>
+void walk(const std::string& dir, const WalkOptions& options, Out& out) {
   DIR* d = ::opendir(dir.c_str());
   if (!d) return;
   int dfd = ::dirfd(d);
   while (dirent* de = ::readdir(d)) {
     std::string_view name = de->d_name;
     if (name == "." || name == ".." || name == "build" || name == "source") continue;
+    // depmod skips an excluded name whatever it is (directory or file).
+    if (std::find(options.excluded_names.begin(), options.excluded_names.end(), name) !=
+        options.excluded_names.end())
+      continue;
     bool is_dir;
     if (de->d_type == DT_REG) is_dir = false;
     else if (de->d_type == DT_DIR) is_dir = true;
@@ -38,12 +44,17 @@ void walk(const std::string& dir, const WalkOptions& options, std::vector<std::s
     }
     std::string path = dir + "/" + std::string(name);
     if (is_dir) {
-      if (std::find(options.excluded_names.begin(), options.excluded_names.end(), name) !=
-          options.excluded_names.end())
-        continue;
       walk(path, options, out);
     } else if (is_depmod_module_name(name, options.include_gz)) {
-      out.push_back(std::move(path));
+      if constexpr (std::is_same_v<Out, std::vector<WalkedFile>>) {
+        struct stat st {};
+        if (::fstatat(dfd, de->d_name, &st, 0) != 0) continue;
+        out.push_back({std::move(path), static_cast<uint64_t>(st.st_size),
+                       static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec,
+                       static_cast<uint64_t>(st.st_ino)});
+      } else {
+        out.push_back(std::move(path));
+      }
     }
   }
   ::closedir(d);
@@ -53,6 +64,14 @@ void walk(const std::string& dir, const WalkOptions& options, std::vector<std::s
 
 std::vector<std::string> list_module_files(const std::string& module_dir, const WalkOptions& options) {
   std::vector<std::string> out;
+  std::string dir = module_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  walk(dir, options, out);
+  return out;
+}
+
+std::vector<WalkedFile> walk_module_files(const std::string& module_dir, const WalkOptions& options) {
+  std::vector<WalkedFile> out;
   std::string dir = module_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   walk(dir, options, out);

@@ -1,6 +1,7 @@
 #pragma once
 // Walking lib/modules/KVER the way depmod does: depth-first, raw readdir order (not sorted),
 // following symlinks, skipping ".", "..", "build", "source" and any excluded name at any depth.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,17 @@ struct WalkOptions {
 
 // Absolute (or as-given-prefixed) paths of module files, in depmod's scan order.
 std::vector<std::string> list_module_files(const std::string& module_dir, const WalkOptions& options = {});
+
+struct WalkedFile {
+  std::string path;  // as list_module_files gives it
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+};
+
+// list_module_files with each file's stat (taken relative to its open directory, which is
+// cheaper than a stat of the whole path): for caches keyed on size, mtime and inode.
+std::vector<WalkedFile> walk_module_files(const std::string& module_dir, const WalkOptions& options = {});
 
 // lib/modules/KVER under a base directory ("" or "/" means the running system's root).
 std::string module_dir_for(const std::string& basedir, const std::string& kver);

@@ -119,7 +119,16 @@ std::vector<std::string> softdep_modules(std::string_view softdep) {
   return out;
 }
 
-PackageFiles read_package_files(const std::vector<std::string>& files, const DepgenOptions& options) {
+unsigned read_parts_for(DepKind kind) {
+  switch (kind) {
+    case DepKind::Provides: return kReadExports;
+    case DepKind::Requires: return kReadVersions | kReadExports;
+    default: return kReadModinfo;
+  }
+}
+
+PackageFiles read_package_files(const std::vector<std::string>& files, const DepgenOptions& options,
+                                unsigned parts) {
   PackageFiles pkg;
   std::vector<std::string> module_files;
   for (const auto& f : files) {
@@ -133,7 +142,7 @@ PackageFiles read_package_files(const std::vector<std::string>& files, const Dep
       if (!dup) pkg.kernels.push_back(std::move(*k));
     }
   }
-  auto scan = read_modules(module_files, {}, options.threads);
+  auto scan = read_modules(module_files, {}, options.threads, {}, parts);
   pkg.modules = std::move(scan.modules);
   pkg.errors = std::move(scan.errors);
   return pkg;

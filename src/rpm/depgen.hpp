@@ -40,7 +40,10 @@ struct FileDependencies {
 };
 
 // Classifies and reads the files given to the generator (other files are ignored).
-PackageFiles read_package_files(const std::vector<std::string>& files, const DepgenOptions& options);
+PackageFiles read_package_files(const std::vector<std::string>& files, const DepgenOptions& options,
+                                unsigned parts = kReadAll);
+// What generating one kind of dependency needs to read from each module.
+unsigned read_parts_for(DepKind kind);
 
 // The dependencies of one kind, attributed to the file that causes them. Package-wide rules
 // (requires minus own provides, supplements sorted and merged over all modules) are applied.
