@@ -58,6 +58,13 @@ TEST_P(RealKernel, EveryModuleMatchesModinfoModprobeAndDepmod) {
     }
   }
   EXPECT_GT(checked_symbols, 100000u);
+  if (GetParam() == "plain") {  // signatures: same signer as modinfo reports (Debian signs every module)
+    auto signers = modinfo_field_many(files, "signer");
+    for (size_t i = 0; i < inv.modules.size(); ++i) {
+      EXPECT_EQ(signers[i].empty() ? "" : signers[i][0], inv.modules[i].signer) << inv.modules[i].path;
+      EXPECT_EQ(!signers[i].empty(), inv.modules[i].is_signed) << inv.modules[i].path;
+    }
+  }
 
   // (symbol, owner) pairs against the real depmod's modules.symbols of the same tree.
   auto work = temp_dir("kmpkit-depmod");
