@@ -26,7 +26,8 @@ enum ReadParts : unsigned {
   kReadVersions = 1u << 0,            // __versions
   kReadExports = 1u << 1,             // exported symbols
   kReadDependencySymbols = 1u << 2,   // depmod's dependency symbols
-  kReadAll = kReadVersions | kReadExports | kReadDependencySymbols,
+  kReadSignature = 1u << 3,           // signer, key, hash algorithm (without it: only whether signed)
+  kReadAll = kReadVersions | kReadExports | kReadDependencySymbols | kReadSignature,
 };
 
 // One reader per thread: it owns a libkmod context, which is not thread-safe.
