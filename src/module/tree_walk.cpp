@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <string_view>
@@ -20,10 +21,17 @@ bool is_depmod_module_name(std::string_view name, bool include_gz) {
   return ends(".ko") || ends(".ko.xz") || ends(".ko.zst") || (include_gz && ends(".ko.gz"));
 }
 
+// `at`/`name`: the directory to open, relative to an open parent (as depmod does: openat, which
+// spares resolving the whole path again for every directory).
 template <class Out>
-void walk(const std::string& dir, const WalkOptions& options, Out& out) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
+void walk(int at, const char* name_at, const std::string& dir, const WalkOptions& options, Out& out) {
+  int fd = ::openat(at, name_at, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  DIR* d = ::fdopendir(fd);
+  if (!d) {
+    ::close(fd);
+    return;
+  }
   int dfd = ::dirfd(d);
   while (dirent* de = ::readdir(d)) {
     std::string_view name = de->d_name;
@@ -44,7 +52,7 @@ void walk(const std::string& dir, const WalkOptions& options, Out& out) {
     }
     std::string path = dir + "/" + std::string(name);
     if (is_dir) {
-      walk(path, options, out);
+      walk(dfd, de->d_name, path, options, out);
     } else if (is_depmod_module_name(name, options.include_gz)) {
       if constexpr (std::is_same_v<Out, std::vector<WalkedFile>>) {
         struct stat st {};
@@ -66,7 +74,7 @@ std::vector<std::string> list_module_files(const std::string& module_dir, const 
   std::vector<std::string> out;
   std::string dir = module_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  walk(dir, options, out);
+  walk(AT_FDCWD, dir.c_str(), dir, options, out);
   return out;
 }
 
@@ -74,7 +82,7 @@ std::vector<WalkedFile> walk_module_files(const std::string& module_dir, const W
   std::vector<WalkedFile> out;
   std::string dir = module_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  walk(dir, options, out);
+  walk(AT_FDCWD, dir.c_str(), dir, options, out);
   return out;
 }
 

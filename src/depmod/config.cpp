@@ -1,0 +1,158 @@
+#include "depmod/config.hpp"
+
+#include <dirent.h>
+#include <regex.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include <fmt/format.h>
+
+namespace kmpkit::depmod {
+namespace {
+
+bool kernel_matches(const std::string& kver, const std::string& pattern) {
+  if (pattern == "*") return true;
+  regex_t re;
+  if (regcomp(&re, pattern.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return false;
+  int status = regexec(&re, kver.c_str(), 0, nullptr, 0);
+  regfree(&re);
+  return status == 0;
+}
+
+struct ConfFile {
+  std::string name;
+  std::string path;
+};
+
+void insert_sorted(std::vector<ConfFile>& files, std::string name, std::string path) {
+  auto it = std::lower_bound(files.begin(), files.end(), name,
+                             [](const ConfFile& f, const std::string& n) { return std::strcmp(f.name.c_str(), n.c_str()) < 0; });
+  if (it != files.end() && it->name == name) return;  // an earlier directory already has it
+  files.insert(it, {std::move(name), std::move(path)});
+}
+
+void list_files(std::vector<ConfFile>& files, const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;
+  if (S_ISREG(st.st_mode)) {
+    auto slash = path.rfind('/');
+    insert_sorted(files, slash == std::string::npos ? path : path.substr(slash + 1), path);
+    return;
+  }
+  if (!S_ISDIR(st.st_mode)) return;
+  DIR* d = ::opendir(path.c_str());
+  if (!d) return;
+  while (dirent* de = ::readdir(d)) {
+    std::string name = de->d_name;
+    if (name.empty() || name[0] == '.') continue;
+    if (name.size() < 6 || name.compare(name.size() - 5, 5, ".conf") != 0) continue;
+    struct stat fst {};
+    if (::fstatat(::dirfd(d), de->d_name, &fst, 0) == 0 && S_ISDIR(fst.st_mode)) continue;
+    insert_sorted(files, name, path + "/" + name);
+  }
+  ::closedir(d);
+}
+
+// kmod's getline_wrapped: a backslash joins the next character to the line (a backslash before
+// a newline continues the line; before anything else it is dropped and the character kept).
+std::vector<std::string> wrapped_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      out.push_back(std::move(cur));
+      cur.clear();
+    } else if (c == '\\' && i + 1 < text.size()) {
+      ++i;
+      if (text[i] != '\n') cur.push_back(text[i]);
+    } else if (c != '\\') {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  return out;
+}
+
+std::vector<std::string> tokens(const std::string& line) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+    if (j > i) out.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+void parse_file(DepmodConfig& cfg, const std::string& file, const std::string& kver) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in.is_open()) {
+    cfg.messages.push_back(fmt::format("cannot read {}", file));
+    return;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  cfg.files.push_back(file);
+  unsigned linenum = 0;
+  for (const auto& line : wrapped_lines(text)) {
+    ++linenum;
+    if (line.empty() || line[0] == '#') continue;
+    auto t = tokens(line);
+    if (t.empty()) continue;
+    const std::string& cmd = t[0];
+    if (cmd == "search") {
+      for (size_t i = 1; i < t.size(); ++i) {
+        SearchEntry e;
+        if (t[i] == "built-in") e.kind = SearchEntry::Kind::builtin;
+        else if (t[i] == "external") e.kind = SearchEntry::Kind::external;
+        else e.path = t[i];
+        cfg.searches.insert(cfg.searches.begin(), std::move(e));
+      }
+    } else if (cmd == "override") {
+      if (t.size() < 4) {
+        cfg.messages.push_back(fmt::format("{}:{}: ignoring bad line starting with '{}'", file, linenum, cmd));
+        continue;
+      }
+      if (!kernel_matches(kver, t[2])) continue;
+      cfg.overrides.insert(cfg.overrides.begin(), t[3] + "/" + t[1]);
+    } else if (cmd == "external") {
+      if (t.size() < 3) {
+        cfg.messages.push_back(fmt::format("{}:{}: ignoring bad line starting with '{}'", file, linenum, cmd));
+        continue;
+      }
+      if (!kernel_matches(kver, t[1])) continue;
+      cfg.externals.insert(cfg.externals.begin(), t[2]);
+    } else if (cmd == "exclude") {
+      for (size_t i = 1; i < t.size(); ++i) cfg.excludes.insert(cfg.excludes.begin(), t[i]);
+    } else if (cmd == "include" || cmd == "make_map_files") {
+      // not implemented by depmod either
+    } else {
+      cfg.messages.push_back(fmt::format("{}:{}: ignoring bad line starting with '{}'", file, linenum, cmd));
+    }
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& default_config_paths() {
+  static const std::vector<std::string> paths = {"/etc/depmod.d", "/run/depmod.d", "/usr/local/lib/depmod.d",
+                                                 "/lib/depmod.d"};
+  return paths;
+}
+
+DepmodConfig load_config(const std::vector<std::string>& paths, const std::string& kver) {
+  DepmodConfig cfg;
+  std::vector<ConfFile> files;
+  for (const auto& p : paths.empty() ? default_config_paths() : paths) list_files(files, p);
+  for (const auto& f : files) parse_file(cfg, f.path, kver);
+  if (cfg.searches.empty()) cfg.searches.push_back({SearchEntry::Kind::path, "updates"});
+  return cfg;
+}
+
+}  // namespace kmpkit::depmod

@@ -1,0 +1,214 @@
+#include "depmod/depmod.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "depmod/cache.hpp"
+#include "depmod/config.hpp"
+#include "depmod/module_set.hpp"
+#include "depmod/store.hpp"
+#include "depmod/timing.hpp"
+#include "module/kernel_files.hpp"
+#include "module/module_reader.hpp"
+#include "module/tree_walk.hpp"
+#include "util/exit_codes.hpp"
+
+namespace kmpkit::depmod {
+namespace {
+
+std::string absolute_basedir(const std::string& basedir) {
+  if (basedir.empty() || basedir[0] == '/') return basedir;
+  std::error_code ec;
+  auto cwd = std::filesystem::current_path(ec);
+  if (ec) return basedir;
+  return (cwd / basedir).string();
+}
+
+// depmod -A: modules.dep exists and no module file is newer than it.
+bool database_up_to_date(const std::string& module_dir, const std::vector<std::string>& excludes) {
+  struct stat dep {};
+  if (::stat((module_dir + "/modules.dep").c_str(), &dep) != 0) return false;
+  WalkOptions wo;
+  wo.excluded_names = excludes;
+  wo.include_gz = false;
+  for (const auto& f : list_module_files(module_dir, wo)) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) == 0 && st.st_mtime > dep.st_mtime) return false;
+  }
+  return true;
+}
+
+ModuleData data_from_record(const ModuleRecord& rec, bool external) {
+  ModuleData d;
+  d.name = rec.name;
+  d.path = rec.path;
+  d.external = external;
+  for (const auto& f : rec.modinfo) {
+    if (f.key == "alias") d.aliases.push_back(f.value);
+    else if (f.key == "softdep") d.softdeps.push_back(f.value);
+  }
+  d.exports.reserve(rec.exports.size());
+  for (const auto& e : rec.exports) d.exports.push_back(e.name);
+  d.dependency_symbols.reserve(rec.dependency_symbols.size());
+  for (const auto& s : rec.dependency_symbols) d.dependency_symbols.push_back(s.name);
+  return d;
+}
+
+}  // namespace
+
+DepmodReport run_depmod(const DepmodOptions& options) {
+  auto t0 = std::chrono::steady_clock::now();
+  PhaseTimer phase;
+  DepmodReport report;
+  auto finish = [&](int code) {
+    report.exit_code = code;
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return report;
+  };
+
+  const std::string module_dir = module_dir_for(absolute_basedir(options.basedir), options.kver);
+  report.module_dir = module_dir;
+  struct stat st {};
+  if (::stat(module_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    report.errors.push_back(fmt::format("no module directory {} (is the kernel release right? try -b ROOT)", module_dir));
+    return finish(exit_code::input_missing);
+  }
+
+  std::optional<DirectoryLock> lock;
+  try {
+    if (!options.dry_run) {
+      lock.emplace(module_dir);
+      switch (recover(module_dir)) {
+        case Recovery::none: break;
+        case Recovery::rolled_forward:
+          report.recovery = "completed the database update of an interrupted run (new generation)";
+          break;
+        case Recovery::discarded:
+          report.recovery = "discarded the unfinished files of an interrupted run (old generation kept)";
+          break;
+      }
+    }
+  } catch (const std::system_error& e) {
+    report.errors.push_back(e.what());
+    return finish(exit_code::io_error);
+  }
+
+  DepmodConfig cfg = load_config(options.config_paths, options.kver);
+  for (auto& m : cfg.messages) report.warnings.push_back(std::move(m));
+
+  if (options.quick && database_up_to_date(module_dir, cfg.excludes)) {
+    report.up_to_date = true;
+    return finish(exit_code::ok);
+  }
+
+  phase("setup");
+  // The cache and the kernel's lists are read on a second thread while the tree is walked.
+  std::optional<ModuleCache> cache;
+  KernelLists lists;
+  const std::string cache_file = module_dir + "/" + kCacheFileName;
+  std::thread loader([&] {
+    if (options.mode == Mode::full) {
+      report.cache_status = "not used (--full)";
+    } else {
+      std::string why;
+      cache = ModuleCache::load(cache_file, module_dir, &why);
+      report.cache_status = cache ? "used" : why;
+    }
+    lists.order = read_file(module_dir + "/modules.order");
+    lists.builtin = read_file(module_dir + "/modules.builtin");
+    lists.builtin_modinfo = read_file(module_dir + "/modules.builtin.modinfo");
+  });
+  std::vector<ModuleFile> files = select_module_files(module_dir, cfg);
+  loader.join();
+  phase("walk+cache");
+  if (!lists.order) report.warnings.push_back(fmt::format("could not open modules.order at {}", module_dir));
+  if (!lists.builtin) report.warnings.push_back(fmt::format("could not open modules.builtin at {}", module_dir));
+  if (!lists.builtin_modinfo)
+    report.warnings.push_back(fmt::format("could not open modules.builtin.modinfo at {}", module_dir));
+
+  // Cached modules whose file is unchanged; the rest is read (on all cores).
+  std::vector<const CacheEntry*> entries(files.size(), nullptr);
+  std::vector<std::string> to_read;
+  std::vector<size_t> read_slot;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const ModuleFile& f = files[i];
+    if (cache) {
+      const CacheEntry* e = cache->find(f.file);
+      if (e && e->id == FileIdentity{f.size, f.mtime_ns, f.inode} && e->data.name == f.name &&
+          e->data.path == (f.relpath.empty() ? std::string_view(f.file) : std::string_view(f.relpath))) {
+        entries[i] = e;
+        continue;
+      }
+    }
+    to_read.push_back(f.file);
+    read_slot.push_back(i);
+  }
+  // Only what depmod uses: modinfo (aliases, softdeps), exports, dependency symbols.
+  TreeScan scan = read_modules(to_read, module_dir, options.threads, {}, kReadExports | kReadDependencySymbols);
+  phase("read");
+  if (!scan.errors.empty()) {
+    for (const auto& e : scan.errors) report.errors.push_back(fmt::format("{}: {}", e.file, e.message));
+    report.errors.push_back(fmt::format("{} module(s) could not be read: nothing written, the database is unchanged",
+                                        scan.errors.size()));
+    return finish(exit_code::partial);
+  }
+  // read_modules keeps the input order and, without errors, returns one record per file.
+  std::vector<CacheEntry> fresh(read_slot.size());
+  for (size_t k = 0; k < read_slot.size(); ++k) {
+    const ModuleRecord& rec = scan.modules[k];
+    fresh[k].file = files[read_slot[k]].file;
+    fresh[k].id = {rec.size, rec.mtime_ns, rec.inode};
+    fresh[k].data = data_from_record(rec, files[read_slot[k]].relpath.empty());
+    entries[read_slot[k]] = &fresh[k];
+  }
+  std::vector<const ModuleData*> data(files.size());
+  for (size_t i = 0; i < files.size(); ++i) data[i] = &entries[i]->data;
+  report.modules = files.size();
+  report.read = to_read.size();
+  report.cached = files.size() - to_read.size();
+
+  // The new cache is serialized while the database is built. When nothing changed, the cache
+  // on disk is already right and is kept.
+  const bool cache_unchanged = cache && to_read.empty() && cache->size() == files.size();
+  std::string cache_bytes;
+  std::thread serializer;
+  if (options.write_cache && !options.dry_run && !cache_unchanged)
+    serializer = std::thread([&] { cache_bytes = serialize_cache(module_dir, entries); });
+  phase("prepare");
+  BuildResult built = build_database(data, lists, {options.symbol_prefix});
+  if (serializer.joinable()) serializer.join();
+  phase("build");
+  for (auto& w : built.warnings) report.warnings.push_back(std::move(w));
+  if (!built.files) {
+    report.cycles = std::move(built.cycles);
+    return finish(exit_code::cycle);
+  }
+  if (options.dry_run) {
+    report.files = std::move(built.files);
+    return finish(exit_code::ok);
+  }
+
+  std::vector<StagedFile> staged;
+  staged.reserve(kDatabaseFileCount + 1);
+  for (size_t i = 0; i < kDatabaseFileCount; ++i) staged.push_back({kDatabaseFiles[i], std::move((*built.files)[i])});
+  if (!cache_bytes.empty()) staged.push_back({kCacheFileName, std::move(cache_bytes)});
+  phase("serialize");
+  try {
+    commit(module_dir, staged, options.durable);
+    phase("commit");
+  } catch (const std::system_error& e) {
+    report.errors.push_back(e.what());
+    return finish(exit_code::io_error);
+  }
+  report.written = true;
+  return finish(exit_code::ok);
+}
+
+}  // namespace kmpkit::depmod

@@ -1,0 +1,51 @@
+#pragma once
+// kmpkit depmod: the whole run (configuration, tree, cache, database, atomic write) as a
+// function from options to a report. The CLI (src/cli/cmd_depmod.cpp) only prints the report.
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "depmod/database.hpp"
+
+namespace kmpkit::depmod {
+
+enum class Mode {
+  automatic,    // use the cache when a valid one exists, else read everything
+  incremental,  // the same, but say so when there is no valid cache
+  full,         // read every module (the cache is still rewritten)
+};
+
+struct DepmodOptions {
+  std::string basedir;                    // "" = the running system (/)
+  std::string kver;                       // kernel release
+  std::vector<std::string> config_paths;  // -C; empty = depmod's default directories
+  Mode mode = Mode::automatic;
+  bool quick = false;        // -A: do nothing when modules.dep is newer than every module
+  bool dry_run = false;      // -n: compute, write nothing (the report holds the files)
+  bool write_cache = true;   // keep modules.kmpkit-cache beside the database
+  bool durable = false;      // fsync files and directories before/after the commit
+  char symbol_prefix = 0;    // -P
+  unsigned threads = 0;      // reader threads (0 = all cores)
+};
+
+struct DepmodReport {
+  int exit_code = 0;                    // kmpkit exit code (util/exit_codes.hpp)
+  std::vector<std::string> errors;      // for stderr: unreadable modules, I/O errors, ...
+  std::vector<std::string> warnings;    // for stderr: what depmod would warn about
+  std::vector<Cycle> cycles;
+  std::string module_dir;
+  size_t modules = 0;                   // modules in the database
+  size_t read = 0;                      // modules read from their files this run
+  size_t cached = 0;                    // modules taken from the cache
+  std::string cache_status;             // "used", or why the cache was not used
+  std::string recovery;                 // what an interrupted earlier run left, if anything
+  bool up_to_date = false;              // -A found nothing to do
+  bool written = false;                 // the new generation is in place
+  std::optional<std::array<std::string, kDatabaseFileCount>> files;  // dry run: the output
+  double seconds = 0;
+};
+
+DepmodReport run_depmod(const DepmodOptions& options);
+
+}  // namespace kmpkit::depmod

@@ -1,0 +1,321 @@
+// Cycles, unreadable modules, interrupted writes (fault injection) and cache checks.
+#include <elf.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <map>
+
+#include "depmod/cache.hpp"
+#include "depmod/store.hpp"
+#include "depmod_test_util.hpp"
+
+namespace kmpkit::depmod::testing {
+namespace {
+
+using kmpkit::test::kernel_release;
+using kmpkit::test::temp_dir;
+using kmpkit::test::test_modules_dir;
+
+const std::vector<std::string> kAll = {"kmpt_core", "kmpt_mid", "kmpt_leaf", "kmpt_weak",
+                                       "kmpt_alias", "kmpt_extra", "kmpt-dash"};
+
+std::string make_tree(const std::vector<std::string>& modules, const std::string& sub = "kernel/kmpt") {
+  std::string root = temp_dir("kmpkit-depmod-test");
+  std::string dir = moddir(root, kernel_release()) + "/" + sub;
+  fs::create_directories(dir);
+  for (const auto& m : modules) fs::copy_file(test_modules_dir() + "/plain/" + m + ".ko", dir + "/" + m + ".ko");
+  return root;
+}
+
+// Renames entries of a plain module's __versions table (64-byte records: 8-byte CRC, 56-byte
+// name), which libkmod lists among the dependency symbols: a cheap way to make a module need a
+// symbol another module exports.
+void patch_versions(const std::string& file, const std::map<std::string, std::string>& renames) {
+  std::string data = slurp(file);
+  ASSERT_GE(data.size(), sizeof(Elf64_Ehdr));
+  Elf64_Ehdr eh;
+  std::memcpy(&eh, data.data(), sizeof eh);
+  std::vector<Elf64_Shdr> sh(eh.e_shnum);
+  std::memcpy(sh.data(), data.data() + eh.e_shoff, eh.e_shnum * sizeof(Elf64_Shdr));
+  const char* names = data.data() + sh[eh.e_shstrndx].sh_offset;
+  size_t patched = 0;
+  for (const auto& s : sh) {
+    if (std::string(names + s.sh_name) != "__versions") continue;
+    for (size_t off = s.sh_offset; off + 64 <= s.sh_offset + s.sh_size; off += 64) {
+      std::string name(data.data() + off + 8);
+      auto it = renames.find(name);
+      if (it == renames.end()) continue;
+      ASSERT_LT(it->second.size(), 56u);
+      std::memset(data.data() + off + 8, 0, 56);
+      std::memcpy(data.data() + off + 8, it->second.data(), it->second.size());
+      ++patched;
+    }
+  }
+  ASSERT_EQ(patched, renames.size()) << file;
+  spit(file, data);
+}
+
+std::string kmpt(const std::string& root, const std::string& m) {
+  return moddir(root, kernel_release()) + "/kernel/kmpt/" + m + ".ko";
+}
+
+std::vector<std::string> listing(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// --- dependency cycles ------------------------------------------------------------------------
+
+TEST(depmodCycle, ReportedOnceBoundedExit4NothingWritten) {
+  // core needs mid and extra, extra needs core, mid needs core: one strongly connected group
+  // {core, mid, extra}; leaf and weak use it. extra also needs itself: no new group.
+  std::string root = make_tree(kAll);
+  patch_versions(kmpt(root, "kmpt_core"), {{"module_layout", "kmpt_mid_twice"}, {"_printk", "kmpt_extra_fn"}});
+  patch_versions(kmpt(root, "kmpt_extra"), {{"module_layout", "kmpt_core_add"}});
+  std::string md = moddir(root, kernel_release());
+  spit(md + "/modules.dep", "old\n");
+  auto before = listing(md);
+
+  auto r = run_kmpkit(root, kernel_release());
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_LT(r.err.size(), 4000u) << r.err;
+  EXPECT_NE(r.err.find("1 dependency cycle(s) among 3 modules"), std::string::npos) << r.err;
+  // One shortest cycle through the group's first module in depmod's order, named once.
+  EXPECT_NE(r.err.find("kmpt_extra -> kmpt_core -> kmpt_extra  (3 modules are in this cycle group)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("nothing written"), std::string::npos) << r.err;
+  EXPECT_EQ(listing(md), before);
+  EXPECT_EQ(slurp(md + "/modules.dep"), "old\n");
+
+  // Debian's depmod refuses the tree too (its report is capped here).
+  auto o = run_oracle(root, kernel_release());
+  EXPECT_NE(o.exit_code, 0);
+  EXPECT_EQ(slurp(md + "/modules.dep"), "old\n");
+}
+
+TEST(depmodCycle, EachCycleOnce) {
+  // Two separate cycles: core <-> mid, and extra -> itself.
+  std::string root = make_tree(kAll);
+  patch_versions(kmpt(root, "kmpt_core"), {{"module_layout", "kmpt_mid_twice"}});
+  patch_versions(kmpt(root, "kmpt_extra"), {{"module_layout", "kmpt_extra_fn"}});
+  auto r = run_kmpkit(root, kernel_release());
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("2 dependency cycle(s) among 3 modules"), std::string::npos) << r.err;
+  auto count = [&](const std::string& s) {
+    size_t n = 0;
+    for (size_t p = r.err.find(s); p != std::string::npos; p = r.err.find(s, p + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("kmpt_extra -> kmpt_extra"), 1u) << r.err;
+  EXPECT_EQ(count("-> kmpt_core\n") + count("-> kmpt_mid\n"), 1u) << r.err;
+  EXPECT_FALSE(fs::exists(moddir(root, kernel_release()) + "/modules.dep"));
+  EXPECT_FALSE(fs::exists(moddir(root, kernel_release()) + "/" + kCacheFileName));
+}
+
+TEST(depmodCycle, ManyCyclesOutputStaysBounded) {
+  // 60 self-dependent copies (each its own cycle): the report is capped.
+  std::string root = temp_dir("kmpkit-depmod-test");
+  std::string dir = moddir(root, kernel_release()) + "/kernel";
+  fs::create_directories(dir);
+  std::string self = dir + "/template.ko";
+  fs::copy_file(test_modules_dir() + "/plain/kmpt_extra.ko", self);
+  patch_versions(self, {{"module_layout", "kmpt_extra_fn"}});
+  for (int i = 0; i < 60; ++i) {
+    // Every copy exports kmpt_extra_fn; the last one found owns it and needs itself; the other
+    // copies need it too: one self cycle (the owner) whatever the count. Give each its own
+    // module name and its own dependency on the owner: still one group.
+    fs::copy_file(self, dir + "/cyc" + std::to_string(i) + ".ko");
+  }
+  fs::remove(self);
+  auto r = run_kmpkit(root, kernel_release());
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_LT(r.err.size(), 20000u);
+}
+
+// --- unreadable modules -----------------------------------------------------------------------
+
+TEST(depmodUnreadable, NamedExit1NothingWritten) {
+  std::string root = make_tree(kAll);
+  std::string md = moddir(root, kernel_release());
+  spit(md + "/kernel/bad/garbage.ko", std::string(4096, 'x'));
+  std::string xz = slurp(test_modules_dir() + "/xz/kmpt_core.ko.xz");
+  spit(md + "/kernel/bad/truncated.ko.xz", xz.substr(0, xz.size() / 2));
+  auto r = run_kmpkit(root, kernel_release());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("kernel/bad/garbage.ko"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("kernel/bad/truncated.ko.xz"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing written"), std::string::npos) << r.err;
+  for (const char* f : kDatabaseFiles) EXPECT_FALSE(fs::exists(md + "/" + f)) << f;
+  EXPECT_FALSE(fs::exists(md + "/" + std::string(kCacheFileName)));
+
+  // With a database in place: it stays as it was.
+  fs::remove(md + "/kernel/bad/garbage.ko");
+  fs::remove(md + "/kernel/bad/truncated.ko.xz");
+  ASSERT_EQ(run_kmpkit(root, kernel_release()).exit_code, 0);
+  auto db = database_files(md);
+  spit(md + "/kernel/bad/garbage.ko", "\x7f" "ELF garbage");
+  r = run_kmpkit(root, kernel_release());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(compare_databases(db, database_files(md)), "");
+}
+
+TEST(depmodUsage, MissingTreeExit3) {
+  auto r = run_kmpkit(temp_dir("kmpkit-depmod-test"), kernel_release());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+}
+
+TEST(depmodUsage, DryRunPrintsTextFilesWritesNothing) {
+  std::string root = make_tree(kAll);
+  std::string md = moddir(root, kernel_release());
+  auto r = run_kmpkit(root, kernel_release(), {}, "-n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(md + "/modules.dep"));
+  auto o = run("cd / && " + std::string(kOracle) + " -n -b " + shell_quote(root) + " " + kernel_release() + " 2>/dev/null");
+  EXPECT_EQ(r.out, o.out);
+}
+
+// --- interrupted writes ------------------------------------------------------------------------
+
+struct Generation {
+  std::map<std::string, std::string> files;  // the ten files and the cache
+};
+
+Generation snapshot(const std::string& md) {
+  Generation g;
+  for (const char* f : kDatabaseFiles) g.files[f] = fs::exists(md + "/" + f) ? slurp(md + "/" + f) : "<missing>";
+  std::string c = md + "/" + kCacheFileName;
+  g.files[kCacheFileName] = fs::exists(c) ? slurp(c) : "<missing>";
+  return g;
+}
+
+void restore(const std::string& md, const Generation& g) {
+  fs::remove_all(md + "/" + kStagingDirName);
+  for (const auto& [name, content] : g.files) spit(md + "/" + name, content);
+}
+
+TEST(depmodAtomicity, KilledAfterEveryWriteStepLeavesOldOrNew) {
+  std::string root = make_tree(kAll);
+  std::string md = moddir(root, kernel_release());
+  ASSERT_EQ(run_kmpkit(root, kernel_release()).exit_code, 0);
+  Generation old_gen = snapshot(md);
+  // The change: a shadowing copy in updates/ and one module fewer.
+  fs::create_directories(md + "/updates");
+  fs::copy_file(test_modules_dir() + "/zst/kmpt_core.ko.zst", md + "/updates/kmpt_core.ko.zst");
+  fs::remove(md + "/kernel/kmpt/kmpt_alias.ko");
+  ASSERT_EQ(run_kmpkit(root, kernel_release()).exit_code, 0);
+  Generation new_gen = snapshot(md);
+  ASSERT_NE(old_gen.files, new_gen.files);
+  ASSERT_NE(old_gen.files["modules.dep"], new_gen.files["modules.dep"]);
+
+  const size_t files = kDatabaseFileCount + 1;
+  const size_t steps = commit_steps(files);
+  const size_t commit_point = files + 1;  // staged files and COMMIT.tmp written: next is the rename
+  for (size_t n = 0; n <= steps + 1; ++n) {
+    SCOPED_TRACE("KMPKIT_FAULT_AFTER_WRITES=" + std::to_string(n));
+    restore(md, old_gen);
+    auto r = run("KMPKIT_FAULT_AFTER_WRITES=" + std::to_string(n) + " " +
+                 shell_quote(kmpkit::test::kmpkit_binary()) + " depmod -b " + shell_quote(root) + " " +
+                 kernel_release());
+    EXPECT_EQ(r.exit_code, n <= steps ? 128 + 9 : 0) << r.err;
+    // Whatever the files look like now, the recovery (done first by any later run) settles them.
+    auto rec = run(shell_quote(kmpkit::test::kmpkit_binary()) + " depmod --recover -b " + shell_quote(root) + " " +
+                   kernel_release());
+    ASSERT_EQ(rec.exit_code, 0) << rec.err;
+    EXPECT_FALSE(fs::exists(md + "/" + kStagingDirName));
+    Generation now = snapshot(md);
+    if (n <= commit_point) EXPECT_TRUE(now.files == old_gen.files) << "expected the old generation";
+    else EXPECT_TRUE(now.files == new_gen.files) << "expected the new generation";
+  }
+  // A normal run after a kill also recovers first, then writes the new generation.
+  restore(md, old_gen);
+  run("KMPKIT_FAULT_AFTER_WRITES=16 " + shell_quote(kmpkit::test::kmpkit_binary()) + " depmod -b " +
+      shell_quote(root) + " " + kernel_release());
+  auto r = run(shell_quote(kmpkit::test::kmpkit_binary()) + " depmod -v -b " + shell_quote(root) + " " + kernel_release());
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  EXPECT_TRUE(snapshot(md).files == new_gen.files);
+}
+
+// --- the cache -----------------------------------------------------------------------------------
+
+class depmodCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root = make_tree(kAll);
+    md = moddir(root, kernel_release());
+    ASSERT_EQ(oracle_vs_kmpkit(root, kernel_release(), {}), "");
+    cache = md + "/" + kCacheFileName;
+    ASSERT_TRUE(fs::exists(cache));
+  }
+  // Runs kmpkit -v; checks the output against the oracle; returns kmpkit's stderr.
+  std::string check() {
+    kmpkit::test::CommandResult k;
+    EXPECT_EQ(oracle_vs_kmpkit(root, kernel_release(), {}, "-v", &k), "");
+    return k.err;
+  }
+  std::string root, md, cache;
+};
+
+TEST_F(depmodCache, UnchangedTreeReadsNothing) {
+  EXPECT_NE(check().find("(0 read, 7 from the cache; cache: used)"), std::string::npos);
+}
+
+TEST_F(depmodCache, ChangedModuleIsReread) {
+  fs::remove(md + "/kernel/kmpt/kmpt_mid.ko");
+  fs::copy_file(test_modules_dir() + "/plain/kmpt_mid.ko", md + "/kernel/kmpt/kmpt_mid.ko");
+  EXPECT_NE(check().find("(1 read, 6 from the cache; cache: used)"), std::string::npos);
+  // Same content, new mtime: re-read too.
+  run("touch -d '2001-01-01' " + shell_quote(md + "/kernel/kmpt/kmpt_leaf.ko"));
+  EXPECT_NE(check().find("(1 read, 6 from the cache"), std::string::npos);
+}
+
+TEST_F(depmodCache, CorruptCacheIsDetectedAndRebuilt) {
+  std::string c = slurp(cache);
+  c[c.size() / 2] ^= 0x40;
+  spit(cache, c);
+  EXPECT_NE(check().find("cache: corrupt: checksum mismatch"), std::string::npos);
+  EXPECT_NE(check().find("cache: used"), std::string::npos);  // rewritten
+  spit(cache, slurp(cache).substr(0, 100));
+  EXPECT_NE(check().find("cache: corrupt"), std::string::npos);
+  spit(cache, "");
+  EXPECT_NE(check().find("cache: corrupt"), std::string::npos);
+  spit(cache, std::string(100, '\0'));
+  EXPECT_NE(check().find("cache: corrupt: not a kmpkit depmod cache"), std::string::npos);
+}
+
+TEST_F(depmodCache, StaleFormatIsDetected) {
+  std::string c = slurp(cache);
+  c[8] = static_cast<char>(kCacheFormatVersion + 1);
+  spit(cache, c);
+  EXPECT_NE(check().find("cache: stale: cache format"), std::string::npos);
+  c = slurp(cache);
+  c[12] = static_cast<char>(kCacheReaderVersion + 7);
+  spit(cache, c);
+  EXPECT_NE(check().find("cache: stale: reader version"), std::string::npos);
+}
+
+TEST_F(depmodCache, ForeignCacheIsDetected) {
+  std::string other = make_tree({"kmpt_core", "kmpt_mid"});
+  ASSERT_EQ(run_kmpkit(other, kernel_release()).exit_code, 0);
+  fs::copy_file(moddir(other, kernel_release()) + "/" + kCacheFileName, cache, fs::copy_options::overwrite_existing);
+  EXPECT_NE(check().find("cache: foreign: made for " + moddir(other, kernel_release())), std::string::npos);
+}
+
+TEST_F(depmodCache, FullIgnoresTheCache) {
+  kmpkit::test::CommandResult k;
+  EXPECT_EQ(oracle_vs_kmpkit(root, kernel_release(), {}, "-v --full", &k), "");
+  EXPECT_NE(k.err.find("(7 read, 0 from the cache; cache: not used (--full))"), std::string::npos) << k.err;
+}
+
+TEST_F(depmodCache, QuickModeSkipsWhenUpToDate) {
+  auto r = run_kmpkit(root, kernel_release(), {}, "-A -v");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.err.find("up to date"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace kmpkit::depmod::testing
