@@ -7,7 +7,7 @@ PKGS=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev liblzma-dev libzstd-dev libssl-dev
   kmod rpm createrepo-c zypper libsolv-tools
-  xz-utils zstd cpio bc flex bison libelf-dev dwarves
+  xz-utils zstd cpio bc flex bison libelf-dev dwarves openssl
 )
 missing=()
 for p in "${PKGS[@]}"; do
