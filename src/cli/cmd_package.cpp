@@ -1,6 +1,208 @@
-// Placeholder: replaced when the package commands land.
+// kmpkit split / build / package: a kernel tree → a kernel package, KMPs and patterns (specs and
+// file lists) → rpms and an rpm-md repository. Documented in docs/packaging.md and docs/policy.md.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
 #include "cli/command.hpp"
+#include "cli/progress.hpp"
+#include "module/inventory.hpp"
+#include "package/plan.hpp"
+#include "policy/policy.hpp"
+#include "rpm/repo_builder.hpp"
+#include "rpm/spec_writer.hpp"
+#include "util/exit_codes.hpp"
+
+namespace fs = std::filesystem;
 
 namespace kmpkit::cli {
-void add_package_commands(CLI::App&, int&) {}
+namespace {
+
+struct SplitArgs {
+  std::string policy;
+  std::string basedir;
+  std::string kver;
+  std::string out;
+  std::string flavor;
+  unsigned shards = 0;
+  unsigned jobs = 0;
+  bool host_base = false;
+  bool check = false;
+};
+
+struct BuildArgs {
+  std::string dir;
+  unsigned jobs = 0;
+  bool keep_work = false;
+};
+
+std::string mb(uint64_t bytes) { return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6); }
+
+std::string self_binary() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string() : p.string();
+}
+
+int run_split(const SplitArgs& a, const char* cmd) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::string policy_path = a.policy.empty() ? policy::default_policy_path() : a.policy;
+  if (policy_path.empty()) {
+    fmt::print(stderr, "kmpkit {}: no --policy given and the default policy is not installed\n", cmd);
+    return exit_code::usage;
+  }
+  auto loaded = policy::load_policy_file(policy_path);
+  if (!loaded.policy) {
+    for (const auto& p : loaded.problems) fmt::print(stderr, "kmpkit {}: {}\n", cmd, p.message);
+    fmt::print(stderr, "kmpkit {}: the policy has {} problem(s); nothing was written\n", cmd, loaded.problems.size());
+    return exit_code::usage;
+  }
+  const policy::Policy& pol = *loaded.policy;
+  if (!a.flavor.empty() && !policy::valid_package_name(a.flavor)) {
+    fmt::print(stderr, "kmpkit {}: --flavor \"{}\" may only use letters, digits and . _ + -\n", cmd, a.flavor);
+    return exit_code::usage;
+  }
+  if (a.out.empty() && !a.check) {
+    fmt::print(stderr, "kmpkit {}: --out DIR is required\n", cmd);
+    return exit_code::usage;
+  }
+
+  Progress progress("reading modules");
+  KernelInventory inv;
+  try {
+    inv = read_inventory(a.basedir, a.kver, {0, [&](size_t d, size_t t) { progress.update(d, t); }});
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "kmpkit {}: {}\n", cmd, e.what());
+    return exit_code::input_missing;
+  }
+  progress.finish();
+  if (!inv.errors.empty()) {
+    for (const auto& e : inv.errors) fmt::print(stderr, "kmpkit {}: {}: {}\n", cmd, e.file, e.message);
+    fmt::print(stderr, "kmpkit {}: {} module(s) unreadable; nothing was written\n", cmd, inv.errors.size());
+    return exit_code::input_missing;
+  }
+
+  auto planned = package::make_plan(pol, inv, {a.flavor});
+  if (!planned.problems.empty()) {
+    for (const auto& p : planned.problems) fmt::print(stderr, "kmpkit {}: {}\n", cmd, p);
+    fmt::print(stderr, "kmpkit {}: the policy does not fit {} ({} problem(s)); nothing was written\n", cmd, a.kver,
+               planned.problems.size());
+    return exit_code::usage;
+  }
+  const auto& plan = planned.plan;
+  if (a.check) {
+    fmt::print("policy {} fits {}: kernel package {} ({} kept modules), {} KMPs, {} patterns\n", policy_path,
+               a.kver, plan.kernel.name, plan.kernel.modules.size(), plan.kmps.size(), plan.patterns.size());
+    return exit_code::ok;
+  }
+
+  rpm::SplitOptions so;
+  so.out_dir = a.out;
+  so.root = a.basedir;
+  so.jobs = a.jobs ? a.jobs : pol.jobs;
+  if (so.jobs == 0) so.jobs = std::max(1u, std::thread::hardware_concurrency());
+  so.shards = a.shards ? a.shards : pol.shards;
+  so.payload = pol.payload;
+  so.depmod_command = policy::expand_template(pol.depmod_command, {plan.flavor, plan.kver, plan.version, "", ""});
+  so.kmpkit_binary = self_binary();
+  so.license_file = pol.license_file;
+  so.url = pol.url;
+  so.vendor = pol.vendor;
+  if (plan.flavor != package::default_flavor(inv)) so.depgen_flavor = plan.flavor;
+  so.host_base = a.host_base;
+  rpm::SplitResult res;
+  try {
+    res = rpm::write_split(plan, inv, so);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "kmpkit {}: {}\n", cmd, e.what());
+    return exit_code::io_error;
+  }
+  for (const auto& w : res.warnings) fmt::print(stderr, "kmpkit {}: warning: {}\n", cmd, w);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fmt::print("split {} ({} modules) with {}: {} packages in {} specs, written to {} ({:.1f} s)\n", a.kver,
+             inv.modules.size(), policy_path, res.packages, res.specs.size(), a.out, secs);
+  fmt::print("  {:<22} {}, {} kept modules\n", plan.kernel.name, "kernel package", plan.kernel.modules.size());
+  size_t set_kmps = 0;
+  for (const auto& k : plan.kmps) set_kmps += !k.set.empty();
+  fmt::print("  {:<22} {} ({} module sets)\n", "KMPs", plan.kmps.size(), set_kmps);
+  fmt::print("  {:<22} {}\n", "patterns", plan.patterns.size());
+  return exit_code::ok;
+}
+
+int run_build(const BuildArgs& a, const char* cmd) {
+  std::unique_ptr<Progress> progress;
+  std::string stage;
+  rpm::BuildOptions bo;
+  bo.dir = a.dir;
+  bo.jobs = a.jobs;
+  bo.keep_work = a.keep_work;
+  bo.progress = [&](const rpm::BuildProgress& p) {
+    if (p.stage != stage) {
+      if (progress) progress->finish();
+      stage = p.stage;
+      progress = std::make_unique<Progress>(stage == "rpmbuild" ? "rpmbuild (2 steps a package)" : stage);
+    }
+    progress->update(p.steps_done, p.steps_total);
+  };
+  auto r = rpm::build_repository(bo);
+  if (progress) progress->finish();
+  if (r.exit_code != 0) {
+    fmt::print(stderr, "kmpkit {}: {}\n", cmd, r.error);
+    return r.exit_code;
+  }
+  fmt::print("built {} rpms ({}) in {:.1f} s: rpmbuild {:.1f} s ({} specs), repository metadata {:.1f} s\n", r.rpms,
+             mb(r.rpm_bytes), r.total_seconds, r.rpmbuild_seconds, r.specs.size(), r.createrepo_seconds);
+  fmt::print("repository {} ({})\n", r.repo_dir, mb(r.repo_bytes));
+  return exit_code::ok;
+}
+
+void add_split_options(CLI::App* cmd, SplitArgs& a) {
+  cmd->add_option("--policy", a.policy, "Packaging policy (TOML, docs/policy.md); default: the shipped default.toml");
+  cmd->add_option("-b,--basedir", a.basedir, "Root the tree lives under (ROOT/lib/modules/KVER)");
+  cmd->add_option("kver", a.kver, "Kernel release, e.g. 6.1.0-56-amd64")->required();
+  cmd->add_option("-o,--out", a.out, "Output directory for specs, file lists and (build) the repository");
+  cmd->add_option("--flavor", a.flavor, "Flavor name (default: the policy's, else from vermagic)");
+  cmd->add_option("--shards", a.shards, "Number of KMP specs (default: automatic, see docs/packaging.md)");
+  cmd->add_option("-j,--jobs", a.jobs, "Parallel rpmbuilds (default: the policy's, else all cores)");
+  cmd->add_flag("--host-base", a.host_base,
+                "Also build kmpkit-host-base: this host's /bin/sh and depmod for empty install roots (tests, demos)");
+}
+
+}  // namespace
+
+void add_package_commands(CLI::App& app, int& exit_code) {
+  auto split = std::make_shared<SplitArgs>();
+  auto* s = app.add_subcommand("split", "Write the spec files and file lists of a kernel package, KMPs and patterns");
+  add_split_options(s, *split);
+  s->add_flag("--check", split->check, "Only check the policy against the tree; write nothing");
+  s->footer("Exit codes: 0 ok, 2 bad policy (every problem listed), 3 no such tree or unreadable modules, 7 write error.");
+  s->callback([split, &exit_code] { exit_code = run_split(*split, "split"); });
+
+  auto build = std::make_shared<BuildArgs>();
+  auto* b = app.add_subcommand("build", "Build the rpms of a split directory and make it an rpm-md repository");
+  b->add_option("dir", build->dir, "The directory `kmpkit split --out` wrote")->required();
+  b->add_option("-j,--jobs", build->jobs, "Parallel rpmbuilds (default: as split, else all cores)");
+  b->add_flag("--keep-work", build->keep_work, "Keep the rpmbuild work directories (DIR/rpmbuild)");
+  b->footer("Writes DIR/repo (rpms, repodata with patterns) and DIR/logs. Exit codes: 0 ok, 3 no split or a tool "
+            "missing, 5 rpmbuild/createrepo_c/modifyrepo_c failed (log excerpt shown), 7 write error.");
+  b->callback([build, &exit_code] { exit_code = run_build(*build, "build"); });
+
+  auto pkg = std::make_shared<SplitArgs>();
+  auto pkg_build = std::make_shared<BuildArgs>();
+  auto* p = app.add_subcommand("package", "split, then build: a kernel tree to an rpm-md repository in one step");
+  add_split_options(p, *pkg);
+  p->add_flag("--keep-work", pkg_build->keep_work, "Keep the rpmbuild work directories (DIR/rpmbuild)");
+  p->footer("Exit codes: those of split and build.");
+  p->callback([pkg, pkg_build, &exit_code] {
+    exit_code = run_split(*pkg, "package");
+    if (exit_code != exit_code::ok) return;
+    pkg_build->dir = pkg->out;
+    pkg_build->jobs = pkg->jobs;
+    exit_code = run_build(*pkg_build, "package");
+  });
+}
+
 }  // namespace kmpkit::cli

@@ -1,0 +1,374 @@
+#include "package/plan.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "policy/glob.hpp"
+
+namespace kmpkit::package {
+namespace {
+
+using policy::Selector;
+
+// Valid UTF-8 sequences kept, anything else replaced with '?'.
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (!ok) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
+struct Claim {
+  std::string owner;  // "kernel" or the set name
+  int line = 0;
+};
+
+// Modules a selector picks, with a problem for each glob that picks nothing.
+std::vector<size_t> select_modules(const Selector& sel, const KernelInventory& inv, const std::string& what,
+                                   std::vector<std::string>& problems) {
+  std::set<size_t> picked;
+  for (const auto& g : sel.paths) {
+    size_t n = 0;
+    for (size_t i = 0; i < inv.modules.size(); ++i)
+      if (policy::path_glob_match(g, inv.modules[i].path)) picked.insert(i), ++n;
+    if (n == 0) problems.push_back(fmt::format("{}: path \"{}\" matches no module of {}", what, g, inv.tree.kver));
+  }
+  for (const auto& g : sel.modules) {
+    size_t n = 0;
+    for (size_t i = 0; i < inv.modules.size(); ++i)
+      if (policy::name_glob_match(g, inv.modules[i].name)) picked.insert(i), ++n;
+    if (n == 0) problems.push_back(fmt::format("{}: module \"{}\" matches no module of {}", what, g, inv.tree.kver));
+  }
+  return {picked.begin(), picked.end()};
+}
+
+std::string join_unique(const std::vector<std::string>& values, std::string_view sep) {
+  std::vector<std::string> out;
+  for (const auto& v : values)
+    if (!v.empty() && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  return fmt::format("{}", fmt::join(out, sep));
+}
+
+std::string module_description(const ModuleRecord& m) { return clean_summary(m.first("description").value_or("")); }
+
+void describe_single(PlannedPackage& p, const ModuleRecord& m, const std::string& kver, const std::string& flavor) {
+  std::string desc = module_description(m);
+  p.summary = desc.empty() ? fmt::format("Kernel module {}", m.name) : fmt::format("{} ({} kernel module)", desc, m.name);
+  std::string text;
+  if (!desc.empty()) text += desc + (desc.back() == '.' ? "" : ".") + "\n\n";
+  text += fmt::format("The kernel module {} ({}) of Linux {}, flavor {}.", m.name, m.path, kver, flavor);
+  if (auto authors = m.values("author"); !authors.empty())
+    text += "\nAuthor: " + clean_summary(join_unique(authors, "; "));
+  if (auto v = m.first("version")) text += "\nVersion: " + clean_summary(*v);
+  if (auto fw = m.firmware(); !fw.empty()) text += "\nFirmware: " + clean_summary(join_unique(fw, ", "));
+  p.description = text;
+}
+
+void describe_set(PlannedPackage& p, const policy::ModuleSet& set, const KernelInventory& inv,
+                  const std::string& kver, const std::string& flavor) {
+  p.summary = !set.summary.empty() ? clean_summary(set.summary)
+                                   : fmt::format("Kernel modules of the set {}", p.name);
+  std::string text = set.description.empty() ? p.summary + "." : clean_text(set.description);
+  text += fmt::format("\n\nThe {} kernel modules of Linux {}, flavor {}:\n", p.modules.size(), kver, flavor);
+  for (size_t i : p.modules) {
+    const auto& m = inv.modules[i];
+    std::string d = module_description(m);
+    text += fmt::format("\n{}{}{}", m.name, d.empty() ? "" : ": ", d);
+  }
+  p.description = text;
+}
+
+std::string module_license(const std::vector<size_t>& modules, const KernelInventory& inv,
+                           const std::string& fallback) {
+  std::vector<std::string> all;
+  for (size_t i : modules)
+    for (auto& l : inv.modules[i].values("license")) all.push_back(clean_summary(l));
+  std::string joined = join_unique(all, " AND ");
+  return joined.empty() ? fallback : joined;
+}
+
+// pattern-category() and similar values: rpm versions cannot hold spaces or '-' (SUSE writes %20).
+std::string encode_dep_value(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '_' || c == '.' || c == '+') out += c;
+    else out += fmt::format("%{:02X}", u);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string pattern_provide_name(std::string_view pattern) {
+  std::string out(pattern);
+  std::replace(out.begin(), out.end(), '-', '_');
+  return out;
+}
+
+const PlannedPackage* PackagePlan::find(const std::string& name) const {
+  if (kernel.name == name) return &kernel;
+  auto it = std::lower_bound(kmps.begin(), kmps.end(), name,
+                             [](const PlannedPackage& p, const std::string& n) { return p.name < n; });
+  if (it != kmps.end() && it->name == name) return &*it;
+  for (const auto& p : patterns)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+std::pair<std::string, std::string> version_release_from_kver(const std::string& kver) {
+  auto dash = kver.find('-');
+  std::string version = kver.substr(0, dash);
+  std::string release = "1";
+  if (dash != std::string::npos) {
+    std::string rest = kver.substr(dash + 1);
+    auto d2 = rest.find('-');
+    std::string abi = rest.substr(0, d2);
+    // "6.1.0-56-amd64" → 56; "6.4.0-150600.23.25-default" → 150600.23.25; "5.10.0-rc1" stays "1" when
+    // the part is the flavor itself (no second dash and not starting with a digit).
+    if (!abi.empty() && (d2 != std::string::npos || std::isdigit(static_cast<unsigned char>(abi[0])))) release = abi;
+  }
+  for (auto* s : {&version, &release})
+    for (auto& c : *s)
+      if (c == '-' || c == ' ') c = '_';
+  if (version.empty()) version = "0";
+  return {version, release};
+}
+
+std::string default_flavor(const KernelInventory& inv) {
+  std::map<std::string, size_t> counts;
+  for (const auto& m : inv.modules) {
+    std::string f = flavor_from_release(release_from_vermagic(m.vermagic()));
+    if (!f.empty()) counts[f]++;
+  }
+  std::string best;
+  size_t n = 0;
+  for (auto& [f, c] : counts)
+    if (c > n) best = f, n = c;
+  if (best.empty()) best = flavor_from_release(inv.tree.kver);
+  return best.empty() ? "default" : best;
+}
+
+std::string clean_summary(std::string_view s) {
+  std::string v = valid_utf8(s);
+  std::string out;
+  bool space = false;
+  for (char c : v) {
+    bool ws = static_cast<unsigned char>(c) < 0x20 || c == ' ' || c == 0x7f;
+    if (ws) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
+
+std::string clean_text(std::string_view s) {
+  std::string v = valid_utf8(s);
+  std::string out;
+  for (char c : v) {
+    if (c == '\t') out += ' ';
+    else if (c == '\n' || static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, const PlanOptions& options) {
+  PlanResult result;
+  PackagePlan& plan = result.plan;
+  auto& problems = result.problems;
+
+  plan.kver = inv.tree.kver;
+  plan.flavor = !options.flavor.empty() ? options.flavor : !pol.flavor.empty() ? pol.flavor : default_flavor(inv);
+  auto [version, release] = version_release_from_kver(plan.kver);
+  plan.version = pol.version.empty() ? version : pol.version;
+  plan.release = pol.release.empty() ? release : pol.release;
+  policy::TemplateValues tv{plan.flavor, plan.kver, plan.version, "", ""};
+
+  // Claims: every module at most once, by the kernel package (keep) or by one set.
+  std::vector<Claim> claim(inv.modules.size());
+  auto take = [&](const std::vector<size_t>& picked, const std::string& owner, int line) {
+    for (size_t i : picked) {
+      if (!claim[i].owner.empty()) {
+        if (claim[i].owner != owner)
+          problems.push_back(fmt::format("{}: module {} ({}) is claimed by {} (line {}) and by {} (line {})",
+                                         pol.source, inv.modules[i].name, inv.modules[i].path, claim[i].owner,
+                                         claim[i].line, owner, line));
+        continue;
+      }
+      claim[i] = {owner, line};
+    }
+  };
+  auto kept = select_modules(pol.keep, inv, pol.source + ": [kernel] keep", problems);
+  take(kept, "[kernel] keep", 0);
+  std::vector<std::vector<size_t>> set_members(pol.sets.size());
+  for (size_t s = 0; s < pol.sets.size(); ++s) {
+    const auto& set = pol.sets[s];
+    std::string name = policy::expand_template(set.name, tv);
+    set_members[s] = select_modules(set.select, inv, fmt::format("{}:{}: set \"{}\"", pol.source, set.line, name), problems);
+    take(set_members[s], fmt::format("set \"{}\"", name), set.line);
+  }
+
+  // The kernel package.
+  plan.kernel.kind = PackageKind::Kernel;
+  plan.kernel.name = policy::expand_template(pol.kernel_name, tv);
+  plan.kernel.summary = clean_summary(pol.kernel_summary);
+  plan.kernel.license = pol.license;
+  plan.kernel.description =
+      pol.kernel_description.empty()
+          ? fmt::format("The Linux kernel {} (flavor {}): the kernel image, System.map, config,\n"
+                        "Module.symvers and the module database. Every loadable module is in a kernel\n"
+                        "module package (KMP) of its own or of its module set, installed by hardware\n"
+                        "(Supplements: modalias), by pattern or by name; file triggers keep the module\n"
+                        "database (modules.dep ...) current.",
+                        plan.kver, plan.flavor)
+          : clean_text(pol.kernel_description);
+  plan.module_package.assign(inv.modules.size(), -1);
+  for (size_t i : kept) plan.kernel.modules.push_back(i);
+
+  // KMPs: the sets, then one per remaining module.
+  std::vector<PlannedPackage> kmps;
+  std::vector<std::vector<size_t>> kmp_modules;
+  for (size_t s = 0; s < pol.sets.size(); ++s) {
+    if (set_members[s].empty()) continue;
+    PlannedPackage p;
+    p.name = policy::expand_template(pol.sets[s].name, tv);
+    p.set = pol.sets[s].name;
+    for (size_t i : set_members[s])
+      if (claim[i].owner == fmt::format("set \"{}\"", p.name)) p.modules.push_back(i);
+    kmps.push_back(std::move(p));
+  }
+  for (size_t i = 0; i < inv.modules.size(); ++i) {
+    if (!claim[i].owner.empty()) continue;
+    PlannedPackage p;
+    tv.module = inv.modules[i].name;
+    p.name = policy::expand_template(pol.kmp_name, tv);
+    p.modules.push_back(i);
+    kmps.push_back(std::move(p));
+  }
+  tv.module.clear();
+  for (auto& p : kmps) {
+    std::sort(p.modules.begin(), p.modules.end(),
+              [&](size_t a, size_t b) { return inv.modules[a].path < inv.modules[b].path; });
+  }
+  std::sort(kmps.begin(), kmps.end(), [](const PlannedPackage& a, const PlannedPackage& b) { return a.name < b.name; });
+  for (size_t k = 0; k < kmps.size(); ++k) {
+    if (k > 0 && kmps[k].name == kmps[k - 1].name)
+      problems.push_back(fmt::format("{}: two packages would be named {} (check [naming] kmp and the set names)",
+                                     pol.source, kmps[k].name));
+    if (kmps[k].name == plan.kernel.name)
+      problems.push_back(fmt::format("{}: a KMP would have the kernel package's name {}", pol.source, kmps[k].name));
+    if (!policy::valid_package_name(kmps[k].name))
+      problems.push_back(fmt::format("{}: \"{}\" is not a valid package name", pol.source, kmps[k].name));
+  }
+  for (size_t k = 0; k < kmps.size(); ++k) {
+    auto& p = kmps[k];
+    p.kind = PackageKind::Kmp;
+    for (size_t i : p.modules) {
+      plan.module_package[i] = static_cast<long>(k);
+      p.bytes += inv.modules[i].size;
+    }
+    if (p.set.empty()) {
+      describe_single(p, inv.modules[p.modules.front()], plan.kver, plan.flavor);
+    } else {
+      auto it = std::find_if(pol.sets.begin(), pol.sets.end(), [&](const auto& s) { return s.name == p.set; });
+      describe_set(p, *it, inv, plan.kver, plan.flavor);
+    }
+    p.license = module_license(p.modules, inv, pol.license);
+  }
+  plan.kmps = std::move(kmps);
+
+  // ksym+package: a hard Requires on the package that exports each needed symbol (depmod's owner:
+  // the last exporter in module order), a Recommends for weak references.
+  if (pol.dependencies == policy::DependencyMode::KsymAndPackage) {
+    std::unordered_map<std::string, size_t> owner;
+    for (size_t i = 0; i < inv.modules.size(); ++i)
+      for (const auto& e : inv.modules[i].exports) owner[e.name] = i;
+    auto package_of = [&](size_t i) -> const std::string& {
+      long k = plan.module_package[i];
+      return k < 0 ? plan.kernel.name : plan.kmps[static_cast<size_t>(k)].name;
+    };
+    std::string exact_kernel = fmt::format("{} = {}-{}", plan.kernel.name, plan.version, plan.release);
+    for (auto& p : plan.kmps) {
+      std::set<std::string> req{exact_kernel}, rec;
+      for (size_t i : p.modules)
+        for (const auto& s : inv.modules[i].dependency_symbols) {
+          auto it = owner.find(s.name);
+          if (it == owner.end()) continue;
+          const std::string& target = package_of(it->second);
+          if (target == p.name) continue;
+          (s.weak ? rec : req).insert(target);
+        }
+      for (auto& r : req) rec.erase(r);
+      p.requires_.assign(req.begin(), req.end());
+      p.recommends.assign(rec.begin(), rec.end());
+    }
+  }
+
+  // Patterns: members resolved to packages.
+  std::set<std::string> package_names;
+  for (const auto& k : plan.kmps) package_names.insert(k.name);
+  for (const auto& pat : pol.patterns) {
+    PlannedPackage p;
+    p.kind = PackageKind::Pattern;
+    p.pattern = pat.name;
+    tv.pattern = pat.name;
+    p.name = policy::expand_template(pol.pattern_name, tv);
+    tv.pattern.clear();
+    p.summary = pat.summary.empty() ? fmt::format("Pattern {}", pat.name) : clean_summary(pat.summary);
+    p.description = pat.description.empty() ? p.summary : clean_text(pat.description);
+    p.license = pol.license;
+    p.provides.push_back("pattern() = " + pattern_provide_name(pat.name));
+    if (pat.visible) p.provides.push_back("pattern-visible()");
+    p.provides.push_back(fmt::format("pattern-order() = {}", pat.order));
+    if (!pat.category.empty()) p.provides.push_back("pattern-category() = " + encode_dep_value(pat.category));
+    if (!pat.icon.empty()) p.provides.push_back("pattern-icon() = " + encode_dep_value(pat.icon));
+    std::string what = fmt::format("{}:{}: pattern \"{}\"", pol.source, pat.line, pat.name);
+    auto resolve = [&](const policy::PatternMembers& m, std::vector<std::string>& out, const char* kind) {
+      std::set<std::string> names;
+      for (size_t i : select_modules(m.select, inv, what + " " + kind, problems)) {
+        long k = plan.module_package[i];
+        names.insert(k < 0 ? plan.kernel.name : plan.kmps[static_cast<size_t>(k)].name);
+      }
+      for (const auto& t : m.packages) {
+        std::string name = policy::expand_template(t, tv);
+        bool known = name == plan.kernel.name || package_names.count(name) > 0;
+        if (!known) problems.push_back(fmt::format("{} {}: unknown package \"{}\"", what, kind, name));
+        else names.insert(name);
+      }
+      out.assign(names.begin(), names.end());
+      for (const auto& other : m.patterns) out.push_back("pattern() = " + pattern_provide_name(other));
+    };
+    resolve(pat.requires_, p.requires_, "requires");
+    resolve(pat.recommends, p.recommends, "recommends");
+    resolve(pat.suggests, p.suggests, "suggests");
+    plan.patterns.push_back(std::move(p));
+  }
+  for (const auto& p : plan.patterns)
+    if (plan.find(p.name) != &p)
+      problems.push_back(fmt::format("{}: the pattern package name {} is taken by another package", pol.source, p.name));
+  return result;
+}
+
+}  // namespace kmpkit::package

@@ -1,0 +1,72 @@
+#pragma once
+// The package plan: which module goes to which package, what each package is called and says
+// about itself, and the patterns. A pure function of the policy and the kernel inventory; checking
+// the policy against the tree (rules matching nothing, modules claimed twice, unknown pattern
+// members) happens here, before anything is written.
+#include <map>
+#include <string>
+#include <vector>
+
+#include "module/inventory.hpp"
+#include "policy/policy.hpp"
+
+namespace kmpkit::package {
+
+enum class PackageKind { Kernel, Kmp, Pattern };
+
+struct PlannedPackage {
+  PackageKind kind = PackageKind::Kmp;
+  std::string name;
+  std::string summary;      // one line
+  std::string description;  // may be several lines
+  std::string license;      // License: tag
+  std::vector<size_t> modules;           // indices into KernelInventory::modules, in module order
+  std::vector<std::string> requires_;    // extra hard Requires (ksym+package mode, pattern members)
+  std::vector<std::string> recommends;   // extra Recommends
+  std::vector<std::string> suggests;
+  std::vector<std::string> provides;     // extra Provides (pattern packages)
+  std::string set;                       // the policy set it comes from ("" = one module)
+  std::string pattern;                   // pattern name for pattern packages
+  uint64_t bytes = 0;                    // size of its module files
+};
+
+struct PackagePlan {
+  std::string kver;      // 6.1.0-56-amd64
+  std::string flavor;    // amd64
+  std::string version;   // 6.1.0
+  std::string release;   // 56
+  PlannedPackage kernel;
+  std::vector<PlannedPackage> kmps;      // sorted by name
+  std::vector<PlannedPackage> patterns;  // in policy order
+  std::vector<long> module_package;      // module index → index into kmps, -1 = kernel package
+
+  const PlannedPackage* find(const std::string& name) const;
+};
+
+struct PlanResult {
+  PackagePlan plan;
+  std::vector<std::string> problems;  // non-empty: the policy does not fit the tree; nothing to build
+};
+
+struct PlanOptions {
+  std::string flavor;  // overrides the policy and vermagic when not empty
+};
+
+PlanResult make_plan(const policy::Policy& policy, const KernelInventory& inventory, const PlanOptions& options = {});
+
+// Kernel version and release from a kernel release string: "6.1.0-56-amd64" → {"6.1.0", "56"};
+// no ABI part gives release "1". '-' never appears in either.
+std::pair<std::string, std::string> version_release_from_kver(const std::string& kver);
+
+// The flavor from the modules' vermagic (most common), else from the kernel release.
+std::string default_flavor(const KernelInventory& inventory);
+
+// The name in a pattern package's `Provides: pattern() = NAME`: an rpm version cannot hold '-',
+// so kernel-firewall is provided as pattern() = kernel_firewall (patterns.xml keeps the name).
+std::string pattern_provide_name(std::string_view pattern);
+
+// Text fit for an rpm Summary (one line, printable) / description (printable lines).
+std::string clean_summary(std::string_view s);
+std::string clean_text(std::string_view s);
+
+}  // namespace kmpkit::package

@@ -1,0 +1,272 @@
+// The package plan: sets, claims, naming, descriptions, dependency modes, patterns and the checks
+// of a policy against a tree.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "module/inventory.hpp"
+#include "package/plan.hpp"
+#include "policy/policy.hpp"
+#include "test_env.hpp"
+
+namespace kmpkit::package {
+namespace {
+
+ModuleRecord mod(const std::string& path, std::vector<std::string> exports = {}, std::vector<std::string> imports = {},
+                 const std::string& description = "", const std::string& license = "GPL") {
+  ModuleRecord m;
+  m.path = path;
+  m.name = module_name_from_path(path);
+  m.size = 1000;
+  m.modinfo.push_back({"vermagic", "6.1.0-56-amd64 SMP preempt mod_unload modversions "});
+  if (!description.empty()) m.modinfo.push_back({"description", description});
+  m.modinfo.push_back({"license", license});
+  m.modinfo.push_back({"author", "A. Hacker"});
+  for (auto& e : exports) m.exports.push_back({e, 0x1234});
+  for (auto& i : imports) {
+    bool weak = i[0] == '~';
+    std::string name = weak ? i.substr(1) : i;
+    m.dependency_symbols.push_back({name, 0x1234, weak});
+    if (!weak) m.versions.push_back({name, 0x1234, false});
+  }
+  return m;
+}
+
+KernelInventory inventory() {
+  KernelInventory inv;
+  inv.tree.kver = "6.1.0-56-amd64";
+  inv.modules = {
+      mod("kernel/net/netfilter/nf_tables.ko", {"nft_register"}, {"printk"}, "nf_tables"),
+      mod("kernel/net/netfilter/nft_ct.ko", {}, {"nft_register"}),
+      mod("kernel/net/ipv4/netfilter/nf_reject_ipv4.ko", {}, {"nft_register"}),
+      mod("kernel/fs/ext4/ext4.ko", {}, {"jbd2_start", "mb_cache", "~optional_fn"}, "Fourth Extended Filesystem"),
+      mod("kernel/fs/jbd2/jbd2.ko", {"jbd2_start"}, {}, "", "GPL v2"),
+      mod("kernel/fs/mbcache.ko", {"mb_cache", "optional_fn"}),
+      mod("kernel/drivers/net/e1000e/e1000e.ko.xz", {}, {}, "Intel(R) PRO/1000 Network Driver 100%"),
+      mod("kernel/drivers/usb/host/xhci-pci.ko", {}, {"jbd2_start"}),
+  };
+  return inv;
+}
+
+policy::Policy parse(const std::string& text) {
+  auto r = policy::load_policy_string(text, "test.toml");
+  std::string all;
+  for (auto& p : r.problems) all += p.message + "\n";
+  EXPECT_TRUE(r.policy) << all;
+  return r.policy ? *r.policy : policy::Policy{};
+}
+
+std::vector<std::string> names(const std::vector<PlannedPackage>& v) {
+  std::vector<std::string> out;
+  for (auto& p : v) out.push_back(p.name);
+  return out;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (auto& x : v) s += x + "\n";
+  return s;
+}
+
+TEST(Plan, OneKmpPerModuleByDefault) {
+  auto inv = inventory();
+  auto r = make_plan(parse(""), inv);
+  ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
+  const auto& plan = r.plan;
+  EXPECT_EQ(plan.flavor, "amd64");
+  EXPECT_EQ(plan.version, "6.1.0");
+  EXPECT_EQ(plan.release, "56");
+  EXPECT_EQ(plan.kernel.name, "kernel-amd64");
+  EXPECT_TRUE(plan.kernel.modules.empty());
+  auto n = names(plan.kmps);
+  EXPECT_EQ(n.size(), inv.modules.size());
+  EXPECT_TRUE(std::is_sorted(n.begin(), n.end()));
+  EXPECT_TRUE(has(n, "ext4-kmp-amd64"));
+  EXPECT_TRUE(has(n, "xhci_pci-kmp-amd64"));  // module name, '-' → '_'
+  for (size_t i = 0; i < inv.modules.size(); ++i) EXPECT_GE(plan.module_package[i], 0);
+  const auto* ext4 = plan.find("ext4-kmp-amd64");
+  ASSERT_TRUE(ext4);
+  EXPECT_EQ(ext4->summary, "Fourth Extended Filesystem (ext4 kernel module)");
+  EXPECT_NE(ext4->description.find("kernel/fs/ext4/ext4.ko"), std::string::npos);
+  EXPECT_NE(ext4->description.find("Author: A. Hacker"), std::string::npos);
+  EXPECT_EQ(ext4->license, "GPL");
+  EXPECT_TRUE(ext4->requires_.empty());  // ksym mode: dependencies come from kmpkit depgen
+  const auto* jbd2 = plan.find("jbd2-kmp-amd64");
+  ASSERT_TRUE(jbd2);
+  EXPECT_EQ(jbd2->summary, "Kernel module jbd2");
+  EXPECT_EQ(jbd2->license, "GPL v2");
+}
+
+TEST(Plan, FlavorAndVersionOverrides) {
+  auto inv = inventory();
+  auto r = make_plan(parse("[kernel]\nflavor = \"default\"\n[build]\nrelease = \"7\"\n"), inv);
+  ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
+  EXPECT_EQ(r.plan.kernel.name, "kernel-default");
+  EXPECT_EQ(r.plan.release, "7");
+  EXPECT_TRUE(r.plan.find("ext4-kmp-default"));
+  auto o = make_plan(parse(""), inv, {"rt"});
+  EXPECT_EQ(o.plan.kernel.name, "kernel-rt");
+}
+
+TEST(Plan, SetsAndKeep) {
+  auto inv = inventory();
+  auto r = make_plan(parse(R"(
+[kernel]
+keep = { modules = ["jbd2"] }
+[[set]]
+name = "netfilter-kmp-{flavor}"
+summary = "Netfilter"
+paths = ["kernel/net/netfilter/**", "kernel/net/ipv4/netfilter/**"]
+)"),
+                     inv);
+  ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
+  const auto& plan = r.plan;
+  ASSERT_EQ(plan.kernel.modules.size(), 1u);
+  EXPECT_EQ(inv.modules[plan.kernel.modules[0]].name, "jbd2");
+  const auto* nf = plan.find("netfilter-kmp-amd64");
+  ASSERT_TRUE(nf);
+  EXPECT_EQ(nf->modules.size(), 3u);
+  EXPECT_EQ(nf->summary, "Netfilter");
+  EXPECT_NE(nf->description.find("nf_tables: nf_tables"), std::string::npos);
+  EXPECT_EQ(plan.kmps.size(), inv.modules.size() - 3 - 1 + 1);
+  EXPECT_FALSE(plan.find("nft_ct-kmp-amd64"));
+  EXPECT_FALSE(plan.find("jbd2-kmp-amd64"));
+  EXPECT_EQ(plan.module_package[4], -1);  // jbd2 → kernel
+  // No module in two packages.
+  std::vector<int> owners(inv.modules.size());
+  for (auto& p : plan.kmps)
+    for (size_t i : p.modules) owners[i]++;
+  for (size_t i : plan.kernel.modules) owners[i]++;
+  for (size_t i = 0; i < owners.size(); ++i) EXPECT_EQ(owners[i], 1) << inv.modules[i].path;
+}
+
+TEST(Plan, RulesMatchingNothingAndDoubleClaimsAreProblems) {
+  auto inv = inventory();
+  auto r = make_plan(parse(R"(
+[kernel]
+keep = { modules = ["ext4"] }
+[[set]]
+name = "fs-kmp-{flavor}"
+paths = ["kernel/fs/**", "kernel/fs/nonexistent/**"]
+[[set]]
+name = "other-kmp-{flavor}"
+modules = ["mbcache", "no_such_module"]
+)"),
+                     inv);
+  auto all = joined(r.problems);
+  EXPECT_NE(all.find("path \"kernel/fs/nonexistent/**\" matches no module"), std::string::npos) << all;
+  EXPECT_NE(all.find("module \"no_such_module\" matches no module"), std::string::npos) << all;
+  EXPECT_NE(all.find("module ext4 (kernel/fs/ext4/ext4.ko) is claimed by [kernel] keep"), std::string::npos) << all;
+  EXPECT_NE(all.find("module mbcache (kernel/fs/mbcache.ko) is claimed by set \"fs-kmp-amd64\""), std::string::npos)
+      << all;
+}
+
+TEST(Plan, NameCollisionsAreProblems) {
+  auto inv = inventory();
+  auto r = make_plan(parse("[[set]]\nname = \"ext4-kmp-{flavor}\"\nmodules = [\"jbd2\"]\n"), inv);
+  EXPECT_NE(joined(r.problems).find("two packages would be named ext4-kmp-amd64"), std::string::npos)
+      << joined(r.problems);
+}
+
+TEST(Plan, KsymAndPackageMode) {
+  auto inv = inventory();
+  auto r = make_plan(parse("[kmp]\ndependencies = \"ksym+package\"\n[[set]]\nname = \"nf-kmp-{flavor}\"\n"
+                           "paths = [\"kernel/net/**\"]\n"),
+                     inv);
+  ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
+  const auto* ext4 = r.plan.find("ext4-kmp-amd64");
+  ASSERT_TRUE(ext4);
+  EXPECT_EQ(ext4->requires_, (std::vector<std::string>{"jbd2-kmp-amd64", "kernel-amd64 = 6.1.0-56", "mbcache-kmp-amd64"}));
+  EXPECT_TRUE(ext4->recommends.empty());  // optional_fn is weak but mbcache is required anyway
+  const auto* nf = r.plan.find("nf-kmp-amd64");
+  ASSERT_TRUE(nf);
+  EXPECT_EQ(nf->requires_, std::vector<std::string>{"kernel-amd64 = 6.1.0-56"});  // own symbols are not required
+}
+
+TEST(Plan, PatternsResolveMembersToPackages) {
+  auto inv = inventory();
+  auto r = make_plan(parse(R"(
+[[set]]
+name = "netfilter-kmp-{flavor}"
+paths = ["kernel/net/**"]
+[[pattern]]
+name = "kernel-firewall"
+summary = "Firewall"
+order = 3010
+category = "Kernel Stuff"
+requires = { modules = ["nf_tables"] }
+[[pattern]]
+name = "kernel-boot"
+requires = { paths = ["kernel/fs/**"], packages = ["xhci_pci-kmp-{flavor}"], patterns = ["kernel-firewall"] }
+recommends = { modules = ["e1000e"] }
+)"),
+                     inv);
+  ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
+  ASSERT_EQ(r.plan.patterns.size(), 2u);
+  const auto& fw = r.plan.patterns[0];
+  EXPECT_EQ(fw.name, "patterns-kernel-firewall");
+  EXPECT_EQ(fw.requires_, std::vector<std::string>{"netfilter-kmp-amd64"});
+  EXPECT_TRUE(has(fw.provides, "pattern() = kernel_firewall"));
+  EXPECT_TRUE(has(fw.provides, "pattern-visible()"));
+  EXPECT_TRUE(has(fw.provides, "pattern-order() = 3010"));
+  EXPECT_TRUE(has(fw.provides, "pattern-category() = Kernel%20Stuff"));
+  const auto& boot = r.plan.patterns[1];
+  EXPECT_EQ(boot.requires_, (std::vector<std::string>{"ext4-kmp-amd64", "jbd2-kmp-amd64", "mbcache-kmp-amd64",
+                                                      "xhci_pci-kmp-amd64", "pattern() = kernel_firewall"}));
+  EXPECT_EQ(boot.recommends, std::vector<std::string>{"e1000e-kmp-amd64"});
+}
+
+TEST(Plan, UnknownPatternMembersAreProblems) {
+  auto inv = inventory();
+  auto r = make_plan(parse(R"(
+[[pattern]]
+name = "p"
+requires = { packages = ["nosuch-kmp-{flavor}"], modules = ["nosuch"], paths = ["kernel/nosuch/**"] }
+)"),
+                     inv);
+  auto all = joined(r.problems);
+  EXPECT_NE(all.find("pattern \"p\" requires: unknown package \"nosuch-kmp-amd64\""), std::string::npos) << all;
+  EXPECT_NE(all.find("module \"nosuch\" matches no module"), std::string::npos) << all;
+  EXPECT_NE(all.find("path \"kernel/nosuch/**\" matches no module"), std::string::npos) << all;
+}
+
+TEST(Plan, VersionReleaseFromKernelRelease) {
+  EXPECT_EQ(version_release_from_kver("6.1.0-56-amd64"), (std::pair<std::string, std::string>{"6.1.0", "56"}));
+  EXPECT_EQ(version_release_from_kver("6.4.0-150600.23.25-default"),
+            (std::pair<std::string, std::string>{"6.4.0", "150600.23.25"}));
+  EXPECT_EQ(version_release_from_kver("6.8.0"), (std::pair<std::string, std::string>{"6.8.0", "1"}));
+  EXPECT_EQ(version_release_from_kver("6.8.0-custom"), (std::pair<std::string, std::string>{"6.8.0", "1"}));
+}
+
+TEST(Plan, CleanText) {
+  EXPECT_EQ(clean_summary("  a\n b\tc  "), "a b c");
+  EXPECT_EQ(clean_summary("bad \xff byte"), "bad ? byte");
+  EXPECT_EQ(clean_summary("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(clean_text("line 1\nline\t2\n\n"), "line 1\nline 2");
+}
+
+// The shipped policy against the whole real tree (reading it takes about a second).
+TEST(Plan, DefaultPolicyFitsTheRealKernel) {
+  auto pol = policy::load_policy_file(test::source_dir() + "/policies/default.toml");
+  ASSERT_TRUE(pol.policy);
+  auto inv = read_inventory(test::kernel_root(), test::kernel_release());
+  ASSERT_GT(inv.modules.size(), 3000u);
+  auto r = make_plan(*pol.policy, inv);
+  ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
+  const auto& plan = r.plan;
+  EXPECT_EQ(plan.flavor, "amd64");
+  const auto* nf = plan.find("netfilter-kmp-amd64");
+  ASSERT_TRUE(nf);
+  EXPECT_GT(nf->modules.size(), 200u);
+  EXPECT_EQ(plan.kmps.size(), inv.modules.size() - nf->modules.size() + 1);
+  EXPECT_EQ(plan.patterns.size(), 5u);
+  for (const auto& p : plan.patterns) EXPECT_FALSE(p.requires_.empty()) << p.name;
+  const auto* ext4 = plan.find("ext4-kmp-amd64");
+  ASSERT_TRUE(ext4);
+  EXPECT_EQ(ext4->summary, "Fourth Extended Filesystem (ext4 kernel module)");
+}
+
+}  // namespace
+}  // namespace kmpkit::package

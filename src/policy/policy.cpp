@@ -1,0 +1,402 @@
+#include "policy/policy.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+// toml++ in header-only mode: only this file parses TOML.
+#include <toml++/toml.h>
+
+namespace fs = std::filesystem;
+
+namespace kmpkit::policy {
+namespace {
+
+// Reads one TOML table, remembering which keys were used so that every other key is reported.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string path, std::string source, std::vector<Problem>& problems)
+      : table_(table), path_(std::move(path)), source_(std::move(source)), problems_(problems) {}
+
+  ~TableReader() {
+    for (auto&& [key, node] : table_) {
+      if (used_.count(std::string(key.str()))) continue;
+      error(key.source(), fmt::format("unknown key '{}' in {}", key.str(), where()));
+    }
+  }
+
+  std::string where() const { return path_.empty() ? "the top level" : "[" + path_ + "]"; }
+
+  void string(const char* key, std::string& out) {
+    const toml::node* n = get(key);
+    if (!n) return;
+    if (auto v = n->value<std::string>(); v && n->is_string()) out = *v;
+    else type_error(*n, key, "a string");
+  }
+
+  void boolean(const char* key, bool& out) {
+    const toml::node* n = get(key);
+    if (!n) return;
+    if (n->is_boolean()) out = *n->value<bool>();
+    else type_error(*n, key, "true or false");
+  }
+
+  void integer(const char* key, int& out, int64_t lo, int64_t hi) {
+    const toml::node* n = get(key);
+    if (!n) return;
+    if (!n->is_integer()) return type_error(*n, key, "an integer");
+    int64_t v = *n->value<int64_t>();
+    if (v < lo || v > hi) {
+      error(n->source(), fmt::format("'{}' in {} must be between {} and {}", key, where(), lo, hi));
+      return;
+    }
+    out = static_cast<int>(v);
+  }
+
+  void unsigned_int(const char* key, unsigned& out, int64_t hi) {
+    int v = static_cast<int>(out);
+    integer(key, v, 0, hi);
+    out = static_cast<unsigned>(v);
+  }
+
+  void strings(const char* key, std::vector<std::string>& out) {
+    const toml::node* n = get(key);
+    if (!n) return;
+    const toml::array* arr = n->as_array();
+    if (!arr) return type_error(*n, key, "an array of strings");
+    for (const auto& e : *arr) {
+      if (!e.is_string()) {
+        error(e.source(), fmt::format("'{}' in {} must hold only strings", key, where()));
+        continue;
+      }
+      std::string s = *e.value<std::string>();
+      if (s.empty()) {
+        error(e.source(), fmt::format("empty string in '{}' of {}", key, where()));
+        continue;
+      }
+      out.push_back(std::move(s));
+    }
+  }
+
+  // A sub-table (or inline table); nullptr when absent or of the wrong type (reported).
+  const toml::table* table(const char* key) {
+    const toml::node* n = get(key);
+    if (!n) return nullptr;
+    if (auto* t = n->as_table()) return t;
+    type_error(*n, key, "a table");
+    return nullptr;
+  }
+
+  const toml::array* array_of_tables(const char* key) {
+    const toml::node* n = get(key);
+    if (!n) return nullptr;
+    if (auto* a = n->as_array(); a && a->is_array_of_tables()) return a;
+    type_error(*n, key, "an array of tables ([[" + std::string(key) + "]])");
+    return nullptr;
+  }
+
+  void error(const toml::source_region& src, const std::string& text) {
+    if (src.begin.line)
+      problems_.push_back({fmt::format("{}:{}:{}: {}", source_, src.begin.line, src.begin.column, text)});
+    else
+      problems_.push_back({fmt::format("{}: {}", source_, text)});
+  }
+
+  const std::string& path() const { return path_; }
+  const std::string& source() const { return source_; }
+  std::vector<Problem>& problems() { return problems_; }
+  int line() const { return static_cast<int>(table_.source().begin.line); }
+
+ private:
+  const toml::node* get(const char* key) {
+    used_.insert(key);
+    return table_.get(key);
+  }
+  void type_error(const toml::node& n, const char* key, const std::string& expected) {
+    error(n.source(), fmt::format("'{}' in {} must be {}", key, where(), expected));
+  }
+
+  const toml::table& table_;
+  std::string path_;
+  std::string source_;
+  std::vector<Problem>& problems_;
+  std::set<std::string> used_;
+};
+
+void read_selector(TableReader& r, Selector& sel) {
+  r.strings("paths", sel.paths);
+  r.strings("modules", sel.modules);
+}
+
+void read_members(TableReader& parent, const char* key, PatternMembers& m) {
+  const toml::table* t = parent.table(key);
+  if (!t) return;
+  TableReader r(*t, parent.path() + "." + key, parent.source(), parent.problems());
+  read_selector(r, m.select);
+  r.strings("packages", m.packages);
+  r.strings("patterns", m.patterns);
+}
+
+const std::set<std::string> kPlaceholders = {"flavor", "kver", "version", "module", "pattern"};
+
+// Checks a template's placeholders against those allowed for it.
+void check_template(const std::string& tmpl, const std::set<std::string>& allowed, const std::string& what,
+                    const std::string& source, std::vector<Problem>& problems) {
+  size_t i = 0;
+  while ((i = tmpl.find('{', i)) != std::string::npos) {
+    auto end = tmpl.find('}', i);
+    if (end == std::string::npos) {
+      problems.push_back({fmt::format("{}: {}: unclosed '{{' in \"{}\"", source, what, tmpl)});
+      return;
+    }
+    std::string name = tmpl.substr(i + 1, end - i - 1);
+    if (!allowed.count(name))
+      problems.push_back({fmt::format("{}: {}: unknown placeholder {{{}}} in \"{}\" (allowed here: {})", source,
+                                      what, name, tmpl, fmt::join(allowed, ", "))});
+    i = end + 1;
+  }
+}
+
+void check_name_template(const std::string& tmpl, const std::set<std::string>& allowed, const std::string& what,
+                         const std::string& source, std::vector<Problem>& problems) {
+  check_template(tmpl, allowed, what, source, problems);
+  TemplateValues probe{"flavor", "1.0.0-1-flavor", "1.0.0", "module", "pattern"};
+  std::string expanded = expand_template(tmpl, probe);
+  if (expanded.find('{') == std::string::npos && !valid_package_name(expanded))
+    problems.push_back({fmt::format("{}: {}: \"{}\" does not give a valid rpm package name", source, what, tmpl)});
+}
+
+Policy read_policy(const toml::table& root, const std::string& source, std::vector<Problem>& problems) {
+  Policy p;
+  p.source = source;
+  TableReader top(root, "", source, problems);
+  int format = 1;
+  top.integer("format", format, 1, 1);
+
+  if (const toml::table* t = top.table("kernel")) {
+    TableReader r(*t, "kernel", source, problems);
+    r.string("flavor", p.flavor);
+    r.string("summary", p.kernel_summary);
+    r.string("description", p.kernel_description);
+    r.string("license", p.license);
+    r.string("url", p.url);
+    r.string("vendor", p.vendor);
+    r.string("license_file", p.license_file);
+    r.string("depmod", p.depmod_command);
+    if (const toml::table* k = r.table("keep")) {
+      TableReader kr(*k, "kernel.keep", source, problems);
+      read_selector(kr, p.keep);
+    }
+  }
+  if (const toml::table* t = top.table("naming")) {
+    TableReader r(*t, "naming", source, problems);
+    r.string("kernel", p.kernel_name);
+    r.string("kmp", p.kmp_name);
+    r.string("pattern", p.pattern_name);
+  }
+  if (const toml::table* t = top.table("kmp")) {
+    TableReader r(*t, "kmp", source, problems);
+    std::string deps = "ksym";
+    r.string("dependencies", deps);
+    if (deps == "ksym") p.dependencies = DependencyMode::Ksym;
+    else if (deps == "ksym+package") p.dependencies = DependencyMode::KsymAndPackage;
+    else
+      problems.push_back({fmt::format("{}: [kmp] dependencies must be \"ksym\" or \"ksym+package\", not \"{}\"",
+                                      source, deps)});
+  }
+  if (const toml::table* t = top.table("build")) {
+    TableReader r(*t, "build", source, problems);
+    r.unsigned_int("shards", p.shards, 10000);
+    r.unsigned_int("jobs", p.jobs, 256);
+    r.string("payload", p.payload);
+    r.string("version", p.version);
+    r.string("release", p.release);
+  }
+  if (const toml::array* sets = top.array_of_tables("set")) {
+    size_t i = 0;
+    for (const auto& node : *sets) {
+      const toml::table& t = *node.as_table();
+      TableReader r(t, fmt::format("set #{}", ++i), source, problems);
+      ModuleSet s;
+      s.line = static_cast<int>(t.source().begin.line);
+      r.string("name", s.name);
+      r.string("summary", s.summary);
+      r.string("description", s.description);
+      read_selector(r, s.select);
+      if (s.name.empty()) r.error(t.source(), "a [[set]] needs a name");
+      if (s.select.empty()) r.error(t.source(), fmt::format("set \"{}\" selects nothing (give paths or modules)", s.name));
+      p.sets.push_back(std::move(s));
+    }
+  }
+  if (const toml::array* pats = top.array_of_tables("pattern")) {
+    size_t i = 0;
+    for (const auto& node : *pats) {
+      const toml::table& t = *node.as_table();
+      TableReader r(t, fmt::format("pattern #{}", ++i), source, problems);
+      Pattern pat;
+      pat.line = static_cast<int>(t.source().begin.line);
+      r.string("name", pat.name);
+      r.string("summary", pat.summary);
+      r.string("description", pat.description);
+      r.boolean("visible", pat.visible);
+      r.integer("order", pat.order, 0, 99999);
+      r.string("category", pat.category);
+      r.string("icon", pat.icon);
+      read_members(r, "requires", pat.requires_);
+      read_members(r, "recommends", pat.recommends);
+      read_members(r, "suggests", pat.suggests);
+      if (pat.name.empty()) r.error(t.source(), "a [[pattern]] needs a name");
+      if (pat.requires_.empty() && pat.recommends.empty() && pat.suggests.empty())
+        r.error(t.source(), fmt::format("pattern \"{}\" has no members", pat.name));
+      p.patterns.push_back(std::move(pat));
+    }
+  }
+
+  // Templates and names.
+  check_name_template(p.kernel_name, {"flavor", "kver", "version"}, "[naming] kernel", source, problems);
+  check_name_template(p.kmp_name, {"flavor", "kver", "version", "module"}, "[naming] kmp", source, problems);
+  check_name_template(p.pattern_name, {"flavor", "kver", "version", "pattern"}, "[naming] pattern", source, problems);
+  check_template(p.depmod_command, {"kver"}, "[kernel] depmod", source, problems);
+  if (p.depmod_command.empty()) problems.push_back({source + ": [kernel] depmod must not be empty"});
+  if (p.payload.find_first_of(" \t\n%") != std::string::npos || p.payload.empty())
+    problems.push_back({fmt::format("{}: [build] payload \"{}\" is not an rpm payload setting such as w9.zstdio",
+                                    source, p.payload)});
+  for (const std::string* v : {&p.version, &p.release})
+    if (v->find_first_of(" -\t\n%{}") != std::string::npos)
+      problems.push_back({fmt::format("{}: [build] version/release \"{}\" must not contain '-', spaces, '%' or braces",
+                                      source, *v)});
+  if (!p.flavor.empty() && p.flavor.find_first_not_of(
+                               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+") != std::string::npos)
+    problems.push_back({fmt::format("{}: [kernel] flavor \"{}\" may only use letters, digits, '_', '.', '+'",
+                                    source, p.flavor)});
+  std::set<std::string> set_names;
+  for (const auto& s : p.sets) {
+    if (s.name.empty()) continue;
+    check_name_template(s.name, {"flavor", "kver", "version"}, fmt::format("set \"{}\" (line {})", s.name, s.line),
+                        source, problems);
+    if (!set_names.insert(s.name).second)
+      problems.push_back({fmt::format("{}:{}: two sets are named \"{}\"", source, s.line, s.name)});
+  }
+  std::set<std::string> pattern_names;
+  for (const auto& pat : p.patterns) {
+    if (pat.name.empty()) continue;
+    if (!valid_package_name(pat.name))
+      problems.push_back({fmt::format("{}:{}: pattern name \"{}\" may only use letters, digits and . _ + -", source,
+                                      pat.line, pat.name)});
+    if (!pattern_names.insert(pat.name).second)
+      problems.push_back({fmt::format("{}:{}: two patterns are named \"{}\"", source, pat.line, pat.name)});
+    if (pat.summary.find('\n') != std::string::npos)
+      problems.push_back({fmt::format("{}:{}: the summary of pattern \"{}\" must be one line", source, pat.line,
+                                      pat.name)});
+  }
+  for (const auto& pat : p.patterns)
+    for (const auto* m : {&pat.requires_, &pat.recommends, &pat.suggests})
+      for (const auto& other : m->patterns)
+        if (!pattern_names.count(other))
+          problems.push_back({fmt::format("{}:{}: pattern \"{}\" names the unknown pattern \"{}\"", source, pat.line,
+                                          pat.name, other)});
+  return p;
+}
+
+LoadResult finish(const toml::table& root, const std::string& source) {
+  LoadResult r;
+  Policy p = read_policy(root, source, r.problems);
+  if (r.problems.empty()) r.policy = std::move(p);
+  return r;
+}
+
+LoadResult parse_error(const toml::parse_error& e, const std::string& source) {
+  LoadResult r;
+  const auto& b = e.source().begin;
+  r.problems.push_back({fmt::format("{}:{}:{}: TOML syntax error: {}", source, b.line, b.column, e.description())});
+  return r;
+}
+
+}  // namespace
+
+LoadResult load_policy_string(const std::string& text, const std::string& source_name) {
+  try {
+    toml::table root = toml::parse(text, source_name);
+    return finish(root, source_name);
+  } catch (const toml::parse_error& e) {
+    return parse_error(e, source_name);
+  }
+}
+
+LoadResult load_policy_file(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    LoadResult r;
+    r.problems.push_back({fmt::format("{}: no such policy file", path)});
+    return r;
+  }
+  try {
+    toml::table root = toml::parse_file(path);
+    return finish(root, path);
+  } catch (const toml::parse_error& e) {
+    return parse_error(e, path);
+  }
+}
+
+std::string default_policy_path() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<fs::path> candidates;
+  if (!ec) {
+    candidates.push_back(exe.parent_path().parent_path() / "share/kmpkit/policies/default.toml");
+    // A build tree: build/src/kmpkit → source tree policies/.
+    for (fs::path d = exe.parent_path(); !d.empty() && d != d.root_path(); d = d.parent_path())
+      candidates.push_back(d / "policies/default.toml");
+  }
+#ifdef KMPKIT_SOURCE_DIR
+  candidates.push_back(fs::path(KMPKIT_SOURCE_DIR) / "policies/default.toml");
+#endif
+  candidates.push_back("/usr/local/share/kmpkit/policies/default.toml");
+  candidates.push_back("/usr/share/kmpkit/policies/default.toml");
+  for (const auto& c : candidates)
+    if (fs::is_regular_file(c, ec)) return c.string();
+  return {};
+}
+
+std::string expand_template(const std::string& tmpl, const TemplateValues& v) {
+  std::string out;
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    if (tmpl[i] == '{') {
+      auto end = tmpl.find('}', i);
+      if (end != std::string::npos) {
+        std::string name = tmpl.substr(i + 1, end - i - 1);
+        const std::string* value = name == "flavor"    ? &v.flavor
+                                   : name == "kver"    ? &v.kver
+                                   : name == "version" ? &v.version
+                                   : name == "module"  ? &v.module
+                                   : name == "pattern" ? &v.pattern
+                                                       : nullptr;
+        if (value) {
+          out += *value;
+          i = end + 1;
+          continue;
+        }
+      }
+    }
+    out += tmpl[i++];
+  }
+  return out;
+}
+
+bool valid_package_name(const std::string& name) {
+  if (name.empty() || name[0] == '-' || name[0] == '.') return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+              c == '.' || c == '+';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace kmpkit::policy

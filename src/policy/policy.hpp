@@ -1,0 +1,114 @@
+#pragma once
+// The packaging policy: how a kernel's modules become packages (docs/policy.md).
+// Read from TOML, checked strictly: an unknown key, a wrong type or a bad template is an error
+// with the file position; nothing is guessed.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kmpkit::policy {
+
+// Modules selected by path glob (relative to lib/modules/KVER) or by module name glob.
+struct Selector {
+  std::vector<std::string> paths;
+  std::vector<std::string> modules;
+  bool empty() const { return paths.empty() && modules.empty(); }
+};
+
+// Modules packaged together in one KMP.
+struct ModuleSet {
+  std::string name;         // package name template, e.g. "netfilter-kmp-{flavor}"
+  std::string summary;      // "" = generated from the members' modinfo
+  std::string description;  // "" = generated
+  Selector select;
+  int line = 0;             // position in the policy file, for messages
+};
+
+// Members of a pattern, each kind resolved to packages when the plan is made.
+struct PatternMembers {
+  Selector select;                    // paths / modules → the packages holding them
+  std::vector<std::string> packages;  // package names (templates allowed)
+  std::vector<std::string> patterns;  // other patterns of this policy (nesting)
+  bool empty() const { return select.empty() && packages.empty() && patterns.empty(); }
+};
+
+struct Pattern {
+  std::string name;  // pattern() = name
+  std::string summary;
+  std::string description;
+  bool visible = true;
+  int order = 0;
+  std::string category = "Kernel";
+  std::string icon;
+  PatternMembers requires_;
+  PatternMembers recommends;
+  PatternMembers suggests;
+  int line = 0;
+};
+
+enum class DependencyMode {
+  Ksym,            // ksym() requires only (from kmpkit depgen)
+  KsymAndPackage,  // plus a hard Requires on the package providing each needed symbol
+};
+
+struct Policy {
+  std::string source;  // file the policy was read from (for messages)
+
+  // [kernel]
+  std::string flavor;  // "" = from the modules' vermagic
+  std::string kernel_summary = "The Linux kernel: image, symbol table and module database";
+  std::string kernel_description;
+  std::string license = "GPL-2.0-only";
+  std::string url = "https://www.kernel.org/";
+  std::string vendor;
+  std::string license_file;  // "" = ROOT/usr/share/doc/linux-image-KVER*/copyright when present
+  std::string depmod_command = "/sbin/depmod -a {kver}";  // run by the file triggers
+  Selector keep;             // modules that stay in the kernel package
+
+  // [naming]
+  std::string kernel_name = "kernel-{flavor}";
+  std::string kmp_name = "{module}-kmp-{flavor}";
+  std::string pattern_name = "patterns-{pattern}";
+
+  // [kmp]
+  DependencyMode dependencies = DependencyMode::Ksym;
+
+  // [build]
+  unsigned shards = 0;  // 0 = automatic
+  unsigned jobs = 0;    // 0 = number of CPUs
+  std::string payload = "w9.zstdio";
+  std::string version;  // "" = from the kernel release
+  std::string release;  // "" = from the kernel release
+
+  std::vector<ModuleSet> sets;
+  std::vector<Pattern> patterns;
+};
+
+struct Problem {
+  std::string message;  // "file:line:col: text" when the position is known
+};
+
+struct LoadResult {
+  std::optional<Policy> policy;     // set when there are no problems
+  std::vector<Problem> problems;
+};
+
+// Parses and checks a policy (syntax, keys, types, templates, duplicate names).
+LoadResult load_policy_file(const std::string& path);
+LoadResult load_policy_string(const std::string& text, const std::string& source_name = "policy");
+
+// The policy shipped with kmpkit (share/kmpkit/policies/default.toml), searched next to the
+// running binary (../share/kmpkit/policies), then in the source tree; "" when not found.
+std::string default_policy_path();
+
+// Expands {flavor}, {kver}, {version}, {module}, {pattern} in a template. Unknown placeholders are
+// left as they are (load_policy reports them).
+struct TemplateValues {
+  std::string flavor, kver, version, module, pattern;
+};
+std::string expand_template(const std::string& tmpl, const TemplateValues& values);
+
+// True when `name` is a valid rpm package name (after expansion).
+bool valid_package_name(const std::string& name);
+
+}  // namespace kmpkit::policy

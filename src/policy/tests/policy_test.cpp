@@ -1,0 +1,223 @@
+// The policy file: parsing, strict checking, templates, globs, and the shipped default policy.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "policy/glob.hpp"
+#include "policy/policy.hpp"
+#include "test_env.hpp"
+
+namespace kmpkit::policy {
+namespace {
+
+std::string all_problems(const LoadResult& r) {
+  std::string s;
+  for (const auto& p : r.problems) s += p.message + "\n";
+  return s;
+}
+
+bool has_problem(const LoadResult& r, const std::string& text) {
+  return std::any_of(r.problems.begin(), r.problems.end(),
+                     [&](const Problem& p) { return p.message.find(text) != std::string::npos; });
+}
+
+TEST(Policy, EmptyPolicyGivesTheDefaults) {
+  auto r = load_policy_string("", "empty.toml");
+  ASSERT_TRUE(r.policy) << all_problems(r);
+  EXPECT_EQ(r.policy->kmp_name, "{module}-kmp-{flavor}");
+  EXPECT_EQ(r.policy->kernel_name, "kernel-{flavor}");
+  EXPECT_EQ(r.policy->dependencies, DependencyMode::Ksym);
+  EXPECT_TRUE(r.policy->keep.empty());
+  EXPECT_TRUE(r.policy->sets.empty());
+  EXPECT_EQ(r.policy->depmod_command, "/sbin/depmod -a {kver}");
+}
+
+TEST(Policy, ReadsEverySection) {
+  auto r = load_policy_string(R"(
+format = 1
+[kernel]
+flavor = "default"
+keep = { modules = ["ext4"], paths = ["kernel/fs/jbd2/*"] }
+depmod = "/usr/bin/kmpkit depmod --incremental {kver}"
+[naming]
+kmp = "kmod-{module}-{flavor}"
+[kmp]
+dependencies = "ksym+package"
+[build]
+shards = 7
+jobs = 3
+payload = "w3.zstdio"
+[[set]]
+name = "nf-kmp-{flavor}"
+summary = "Netfilter"
+paths = ["kernel/net/netfilter/**"]
+modules = ["nf_*"]
+[[pattern]]
+name = "fw"
+order = 42
+visible = false
+requires = { packages = ["nf-kmp-{flavor}"], patterns = ["boot"] }
+recommends = { modules = ["x_tables"] }
+[[pattern]]
+name = "boot"
+requires = { paths = ["kernel/fs/**"] }
+)",
+                              "full.toml");
+  ASSERT_TRUE(r.policy) << all_problems(r);
+  const Policy& p = *r.policy;
+  EXPECT_EQ(p.flavor, "default");
+  EXPECT_EQ(p.keep.modules, std::vector<std::string>{"ext4"});
+  EXPECT_EQ(p.keep.paths, std::vector<std::string>{"kernel/fs/jbd2/*"});
+  EXPECT_EQ(p.kmp_name, "kmod-{module}-{flavor}");
+  EXPECT_EQ(p.dependencies, DependencyMode::KsymAndPackage);
+  EXPECT_EQ(p.shards, 7u);
+  EXPECT_EQ(p.jobs, 3u);
+  EXPECT_EQ(p.payload, "w3.zstdio");
+  ASSERT_EQ(p.sets.size(), 1u);
+  EXPECT_EQ(p.sets[0].name, "nf-kmp-{flavor}");
+  EXPECT_EQ(p.sets[0].select.modules, std::vector<std::string>{"nf_*"});
+  ASSERT_EQ(p.patterns.size(), 2u);
+  EXPECT_EQ(p.patterns[0].order, 42);
+  EXPECT_FALSE(p.patterns[0].visible);
+  EXPECT_EQ(p.patterns[0].requires_.patterns, std::vector<std::string>{"boot"});
+  EXPECT_EQ(p.patterns[0].recommends.select.modules, std::vector<std::string>{"x_tables"});
+}
+
+TEST(Policy, UnknownKeysAreRejectedWithTheirPosition) {
+  auto r = load_policy_string("[kernel]\nflavour = \"x\"\n[[set]]\nname = \"a\"\npaths = [\"x\"]\ncolour = 1\n", "p.toml");
+  EXPECT_FALSE(r.policy);
+  EXPECT_TRUE(has_problem(r, "p.toml:2:1: unknown key 'flavour' in [kernel]")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "p.toml:6:1: unknown key 'colour' in [set #1]")) << all_problems(r);
+  auto top = load_policy_string("sets = []\n", "t.toml");
+  EXPECT_TRUE(has_problem(top, "unknown key 'sets' in the top level")) << all_problems(top);
+  auto nested = load_policy_string("[[pattern]]\nname = \"x\"\nrequires = { module = [\"a\"] }\n", "n.toml");
+  EXPECT_TRUE(has_problem(nested, "unknown key 'module' in [pattern #1.requires]")) << all_problems(nested);
+}
+
+TEST(Policy, WrongTypesAndValuesAreRejected) {
+  auto r = load_policy_string(R"(
+[kernel]
+flavor = 3
+[kmp]
+dependencies = "all"
+[build]
+shards = -1
+[[set]]
+name = "x-{flavor}"
+paths = "kernel/**"
+)",
+                              "t.toml");
+  EXPECT_FALSE(r.policy);
+  EXPECT_TRUE(has_problem(r, "'flavor' in [kernel] must be a string")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "dependencies must be \"ksym\" or \"ksym+package\"")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "'shards' in [build] must be between 0 and")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "'paths' in [set #1] must be an array of strings")) << all_problems(r);
+}
+
+TEST(Policy, SyntaxErrorsNameTheLine) {
+  auto r = load_policy_string("[kernel\nflavor = 1\n", "bad.toml");
+  EXPECT_FALSE(r.policy);
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].message.find("bad.toml:1:"), std::string::npos) << r.problems[0].message;
+  EXPECT_NE(r.problems[0].message.find("TOML syntax error"), std::string::npos);
+}
+
+TEST(Policy, TemplatesAndNamesAreChecked) {
+  auto r = load_policy_string(R"(
+[naming]
+kmp = "{modul}-kmp"
+kernel = "kernel {flavor}"
+[[set]]
+name = "a-{module}"
+modules = ["x"]
+[[set]]
+name = "b"
+modules = ["y"]
+[[set]]
+name = "b"
+modules = ["z"]
+[[pattern]]
+name = "p"
+requires = { patterns = ["nope"] }
+)",
+                              "t.toml");
+  EXPECT_FALSE(r.policy);
+  EXPECT_TRUE(has_problem(r, "unknown placeholder {modul}")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "does not give a valid rpm package name")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "unknown placeholder {module} in \"a-{module}\"")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "two sets are named \"b\"")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "names the unknown pattern \"nope\"")) << all_problems(r);
+}
+
+TEST(Policy, SetsAndPatternsMustSelectSomething) {
+  auto r = load_policy_string("[[set]]\nname = \"a\"\n[[pattern]]\nname = \"p\"\n", "t.toml");
+  EXPECT_FALSE(r.policy);
+  EXPECT_TRUE(has_problem(r, "set \"a\" selects nothing")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "pattern \"p\" has no members")) << all_problems(r);
+}
+
+TEST(Policy, ExpandTemplate) {
+  TemplateValues v{"amd64", "6.1.0-56-amd64", "6.1.0", "ext4", "fw"};
+  EXPECT_EQ(expand_template("{module}-kmp-{flavor}", v), "ext4-kmp-amd64");
+  EXPECT_EQ(expand_template("k-{kver}-{version}-{pattern}", v), "k-6.1.0-56-amd64-6.1.0-fw");
+  EXPECT_EQ(expand_template("{other}{", v), "{other}{");
+}
+
+TEST(Policy, PackageNames) {
+  EXPECT_TRUE(valid_package_name("ext4-kmp-amd64"));
+  EXPECT_TRUE(valid_package_name("snd_hda_codec-kmp-default"));
+  EXPECT_FALSE(valid_package_name("a b"));
+  EXPECT_FALSE(valid_package_name("-a"));
+  EXPECT_FALSE(valid_package_name(""));
+  EXPECT_FALSE(valid_package_name("a/b"));
+}
+
+TEST(Policy, MissingFile) {
+  auto r = load_policy_file("/nonexistent/policy.toml");
+  EXPECT_FALSE(r.policy);
+  EXPECT_TRUE(has_problem(r, "no such policy file"));
+}
+
+TEST(Policy, TheShippedDefaultPolicyLoads) {
+  std::string path = test::source_dir() + "/policies/default.toml";
+  auto r = load_policy_file(path);
+  ASSERT_TRUE(r.policy) << all_problems(r);
+  std::vector<std::string> names;
+  for (const auto& p : r.policy->patterns) names.push_back(p.name);
+  for (const char* want : {"kernel-firewall", "kernel-network-drivers-all", "kernel-storage-drivers-all",
+                           "kernel-usb-drivers-all", "kernel-base-boot"})
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+  EXPECT_TRUE(r.policy->keep.empty());
+  EXPECT_EQ(r.policy->dependencies, DependencyMode::Ksym);
+}
+
+TEST(Glob, PathGlobs) {
+  EXPECT_TRUE(path_glob_match("kernel/net/netfilter/**", "kernel/net/netfilter/nf_tables.ko"));
+  EXPECT_TRUE(path_glob_match("kernel/net/netfilter/**", "kernel/net/netfilter/ipset/ip_set.ko"));
+  EXPECT_FALSE(path_glob_match("kernel/net/netfilter/**", "kernel/net/ipv4/netfilter/nf_nat_ipv4.ko"));
+  EXPECT_TRUE(path_glob_match("kernel/**/netfilter/**", "kernel/net/ipv4/netfilter/nf_reject_ipv4.ko"));
+  EXPECT_TRUE(path_glob_match("kernel/**/usb/**", "kernel/drivers/usb/host/xhci-pci.ko"));
+  EXPECT_TRUE(path_glob_match("kernel/**/usb/**", "kernel/sound/usb/snd-usb-audio.ko"));
+  EXPECT_TRUE(path_glob_match("kernel/fs/*/ext4.ko", "kernel/fs/ext4/ext4.ko"));
+  EXPECT_FALSE(path_glob_match("kernel/*/ext4.ko", "kernel/fs/ext4/ext4.ko"));
+  EXPECT_TRUE(path_glob_match("kernel/fs/ext4/*.ko", "kernel/fs/ext4/ext4.ko.xz"));  // compression ignored
+  EXPECT_TRUE(path_glob_match("kernel/fs/ext4/*.ko.zst", "kernel/fs/ext4/ext4.ko.zst"));
+  EXPECT_TRUE(path_glob_match("a/**/b.ko", "a/b.ko"));
+  EXPECT_TRUE(path_glob_match("kernel/drivers/misc/kmpt/kmpt_[ml]*.ko", "kernel/drivers/misc/kmpt/kmpt_mid.ko"));
+  EXPECT_FALSE(path_glob_match("kernel/drivers/misc/kmpt/kmpt_[!ml]*.ko", "kernel/drivers/misc/kmpt/kmpt_mid.ko"));
+  EXPECT_TRUE(path_glob_match("extra/kmpt?dash.ko", "extra/kmpt-dash.ko"));
+  EXPECT_FALSE(path_glob_match("extra?kmpt-dash.ko", "extra/kmpt-dash.ko"));
+  EXPECT_TRUE(path_glob_match("**", "anything/at/all.ko"));
+}
+
+TEST(Glob, NameGlobs) {
+  EXPECT_TRUE(name_glob_match("nf_*", "nf_tables"));
+  EXPECT_TRUE(name_glob_match("kmpt-dash", "kmpt_dash"));
+  EXPECT_FALSE(name_glob_match("nf_*", "nft_ct"));
+  EXPECT_TRUE(name_glob_match("nft_[cm]*", "nft_ct"));
+  EXPECT_TRUE(has_glob_chars("nf_*"));
+  EXPECT_FALSE(has_glob_chars("ext4"));
+}
+
+}  // namespace
+}  // namespace kmpkit::policy
