@@ -168,7 +168,7 @@ void add_split_options(CLI::App* cmd, SplitArgs& a) {
   cmd->add_option("--shards", a.shards, "Number of KMP specs (default: automatic, see docs/packaging.md)");
   cmd->add_option("-j,--jobs", a.jobs, "Parallel rpmbuilds (default: the policy's, else all cores)");
   cmd->add_flag("--host-base", a.host_base,
-                "Also build kmpkit-host-base: this host's /bin/sh and depmod for empty install roots (tests, demos)");
+                "Also build kmpkit-host-base: this host's /bin/sh, kmpkit and depmod for empty install roots (tests, demos)");
 }
 
 }  // namespace

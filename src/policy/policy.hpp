@@ -62,7 +62,8 @@ struct Policy {
   std::string url = "https://www.kernel.org/";
   std::string vendor;
   std::string license_file;  // "" = ROOT/usr/share/doc/linux-image-KVER*/copyright when present
-  std::string depmod_command = "/sbin/depmod -a {kver}";  // run by the file triggers
+  std::string depmod_command = "/usr/bin/kmpkit depmod -a {kver}";  // run by the file triggers
+                                                                   // (Debian's: "/sbin/depmod -a {kver}")
   Selector keep;             // modules that stay in the kernel package
 
   // [naming]

@@ -40,14 +40,17 @@ std::vector<std::string> shared_libraries(const std::string& program) {
 }
 
 std::string host_base_spec(const HostBaseOptions& o) {
-  std::vector<std::pair<std::string, std::string>> files;  // dest, source
-  std::set<std::string> seen;
+  std::vector<std::pair<std::string, std::string>> files;  // dest, source as the spec names it
+  std::set<std::string> seen, strip;
   for (const auto& t : o.tools) {
     std::error_code ec;
     if (!fs::exists(t.source, ec)) throw std::runtime_error(fmt::format("{} not found on this host", t.source));
-    if (seen.insert(t.dest).second) files.push_back({t.dest, t.source});
+    if (seen.insert(t.dest).second) {
+      files.push_back({t.dest, t.spec_source.empty() ? quote(t.source) : t.spec_source});
+      if (t.strip) strip.insert(t.dest);
+    }
     for (const auto& lib : shared_libraries(t.source))
-      if (seen.insert(lib).second) files.push_back({lib, lib});
+      if (seen.insert(lib).second) files.push_back({lib, quote(lib)});
   }
   std::set<std::string> dirs = {"/bin", "/sbin", "/lib", "/lib64", "/etc", "/var", "/boot", "/lib/modules",
                                 "/usr", "/usr/share", "/usr/share/licenses"};
@@ -59,15 +62,17 @@ std::string host_base_spec(const HostBaseOptions& o) {
   s += "%global __os_install_post %{nil}\n%global debug_package %{nil}\n%global __strip /bin/true\n";
   s += "%global _build_id_links none\n\n";
   s += fmt::format("Name: {}\nVersion: {}\nRelease: {}\n", kHostBaseName, o.version, o.release);
-  s += "Summary: /bin/sh and the module database tool of the build host, for empty install roots\n";
+  s += "Summary: /bin/sh and the module database tools of the build host, for empty install roots\n";
   s += "License: GPL-2.0-or-later AND BSD-3-Clause AND LGPL-2.1-or-later\n";
   s += "AutoReqProv: no\n";
-  s += "\n%description\nThe shell and the module database tool (with their shared libraries) of the host that built\n"
-       "this repository, so that the kernel package's file triggers can run in an otherwise empty\n"
+  s += "\n%description\nThe shell and the module database tools (kmpkit, depmod) with their shared libraries, of the\n"
+       "host that built this repository, so that the kernel package's file triggers can run in an otherwise empty\n"
        "root (rpm --root, zypper --root). For tests and demonstrations, not for real systems.\n";
   s += "\n%install\n";
-  for (const auto& [dest, src] : files)
-    s += fmt::format("install -D -m 0755 {} %{{buildroot}}{}\n", quote(src), dest);
+  for (const auto& [dest, src] : files) {
+    s += fmt::format("install -D -m 0755 {} %{{buildroot}}{}\n", src, dest);
+    if (strip.count(dest)) s += fmt::format("strip --strip-debug %{{buildroot}}{} || :\n", dest);
+  }
   s += "mkdir -p %{buildroot}/tmp %{buildroot}/var/tmp";
   for (const auto& d : dirs) s += fmt::format(" %{{buildroot}}{}", d);
   s += "\n\n%files\n";

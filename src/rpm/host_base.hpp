@@ -1,18 +1,27 @@
 #pragma once
 // kmpkit-host-base: a package that makes an empty install root able to run the kernel package's
-// scriptlets: /bin/sh (the host's dash), the module-database tool of the file triggers, and the
-// shared libraries they load (found with ldd), copied from the build host. For tests and demos
+// scriptlets: /bin/sh (the host's dash), the module-database tools of the file triggers (kmpkit and
+// Debian's depmod), and the shared libraries they load (found with ldd), copied from the build host. For tests and demos
 // (zypper/rpm --root into an empty directory); a real system has its own shell and kmod.
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kmpkit::rpm {
 
 inline constexpr const char* kHostBaseName = "kmpkit-host-base";
+// Where the host base puts kmpkit (the default policy's trigger runs /usr/bin/kmpkit depmod) and
+// Debian's depmod: both engines are in the root, so a policy can choose either.
+inline constexpr const char* kHostKmpkitPath = "/usr/bin/kmpkit";
+inline constexpr const char* kHostDepmodPath = "/sbin/depmod";
 
 struct HostTool {
+  HostTool(std::string d, std::string s, bool st = false, std::string ss = {})
+      : dest(std::move(d)), source(std::move(s)), strip(st), spec_source(std::move(ss)) {}
   std::string dest;    // path inside the root, e.g. /bin/sh
   std::string source;  // path on this host, e.g. /bin/dash
+  bool strip = false;  // strip debug information in the package (kmpkit: ~47 MB with it)
+  std::string spec_source;  // how the spec names `source` ("" = its quoted path), e.g. %{_sourcedir}/bin/kmpkit
 };
 
 struct HostBaseOptions {

@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "depmod/cache.hpp"
+#include "depmod/store.hpp"
 #include "rpm/host_base.hpp"
 #include "rpm/modalias_patterns.hpp"
 #include "rpm/patterns_xml.hpp"
@@ -25,11 +27,12 @@ namespace {
 using package::PackagePlan;
 using package::PlannedPackage;
 
-// The module database files depmod writes (kmod 30): owned by the kernel package as %ghost.
+// The module database files depmod writes (kmod 30), and kmpkit depmod's per-module cache:
+// owned by the kernel package as %ghost (whichever engine the policy's trigger runs).
 const std::vector<std::string> kGhostFiles = {
     "modules.alias",       "modules.alias.bin",   "modules.builtin.alias.bin", "modules.builtin.bin",
     "modules.dep",         "modules.dep.bin",     "modules.devname",           "modules.softdep",
-    "modules.symbols",     "modules.symbols.bin",
+    "modules.symbols",     "modules.symbols.bin", depmod::kCacheFileName,
 };
 
 void write_file(const fs::path& path, const std::string& text) {
@@ -300,6 +303,7 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
     if (f.boot_link)
       ks += fmt::format("ln -s ../lib/modules/{}/{} %{{buildroot}}/boot/{}-{}\n", plan.kver, f.name, f.name, plan.kver);
   for (const auto& g : kGhostFiles) ks += fmt::format("touch %{{buildroot}}{}/{}\n", kdir, g);
+  ks += fmt::format("mkdir -p %{{buildroot}}{}/{}\n", kdir, depmod::kStagingDirName);
   // Every directory of the module tree belongs to the kernel package: KMPs own only files.
   std::set<std::string> dirs;
   for (const auto& m : inv.modules) {
@@ -342,6 +346,9 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
   for (const auto& f : kfiles)
     if (f.boot_link) kl += fmt::format("/boot/{}-{}\n", f.name, plan.kver);
   for (const auto& g : kGhostFiles) kl += fmt::format("%ghost %attr(0644,root,root) {}/{}\n", kdir, g);
+  // kmpkit depmod's staging directory: present only while it runs (or after a killed run, until
+  // the next one recovers it), so owned too.
+  kl += fmt::format("%ghost %dir %attr(0755,root,root) {}/{}\n", kdir, depmod::kStagingDirName);
   for (size_t i : plan.kernel.modules) {
     check_list_path(inv.modules[i].path);
     kl += fmt::format("{}/{}\n", kdir, inv.modules[i].path);
@@ -415,9 +422,21 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
     hb.version = plan.version;
     hb.release = plan.release;
     hb.tools = {{"/bin/sh", "/bin/dash"}};
-    // The trigger command's program, when it is an absolute path on this host.
+    // Both engines a policy can choose: kmpkit (the binary that writes these specs) and Debian's
+    // depmod, plus the trigger command's program when it is another absolute path.
+    std::error_code ec;
+    if (fs::exists(kHostDepmodPath, ec)) hb.tools.push_back({kHostDepmodPath, kHostDepmodPath});
+    // kmpkit from the pinned copy DIR/bin/kmpkit (the specs' generator), debug information stripped.
+    const HostTool kmpkit{kHostKmpkitPath, o.kmpkit_binary, true, "%{_sourcedir}/bin/kmpkit"};
+    if (!o.kmpkit_binary.empty()) hb.tools.push_back(kmpkit);
+    else result.warnings.push_back("the kmpkit binary is unknown: kmpkit-host-base carries no kmpkit");
     std::string prog = o.depmod_command.substr(0, o.depmod_command.find(' '));
-    if (!prog.empty() && prog[0] == '/') hb.tools.push_back({prog, prog});
+    if (!prog.empty() && prog[0] == '/' && prog != kHostDepmodPath && prog != kHostKmpkitPath) {
+      if (fs::path(prog).filename() == "kmpkit" && !o.kmpkit_binary.empty())
+        hb.tools.push_back({prog, kmpkit.source, true, kmpkit.spec_source});
+      else
+        hb.tools.push_back({prog, prog});
+    }
     auto text = host_base_spec(hb);
     write_file(dir / "host-base.spec", text);
     result.specs.push_back({"host-base.spec", {kHostBaseName}, hb.tools.size(), 0});

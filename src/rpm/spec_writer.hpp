@@ -23,7 +23,7 @@ struct SplitOptions {
   std::string url;
   std::string vendor;
   std::string depgen_flavor;    // passed as kmpkit_depgen_opts --flavor when not the vermagic flavor
-  bool host_base = false;       // also write host-base.spec (a /bin/sh + depmod package for empty roots)
+  bool host_base = false;       // also write host-base.spec (/bin/sh, kmpkit, depmod for empty roots)
 };
 
 struct SpecInfo {

@@ -138,6 +138,9 @@ TEST(Pipeline, KernelPackageContents) {
                            "/modules.builtin", "/modules.builtin.modinfo"})
     EXPECT_NE(files.find(" " + md + want + "\n"), std::string::npos) << want << "\n" << files;
   for (const auto& g : pl::database_files()) EXPECT_NE(files.find("g " + md + "/" + g + "\n"), std::string::npos) << g;
+  // kmpkit depmod's cache and staging directory are owned too (rpm -Va clean, nothing unowned).
+  EXPECT_NE(files.find("g " + md + "/modules.kmpkit-cache\n"), std::string::npos) << files;
+  EXPECT_NE(files.find("g " + md + "/.kmpkit-depmod.staging\n"), std::string::npos) << files;
   EXPECT_NE(files.find("/boot/vmlinuz-" + f.kver), std::string::npos);
   EXPECT_NE(files.find("l /usr/share/licenses/kernel-amd64/COPYING"), std::string::npos) << files;
   EXPECT_EQ(files.find(".ko"), std::string::npos) << "no module stays in the kernel package by default";
@@ -149,7 +152,7 @@ TEST(Pipeline, KernelPackageContents) {
   auto triggers = rpmq("--filetriggers " + q(k));
   EXPECT_NE(triggers.find("transfiletriggerin"), std::string::npos) << triggers;
   EXPECT_NE(triggers.find("transfiletriggerpostun"), std::string::npos) << triggers;
-  EXPECT_NE(triggers.find("/sbin/depmod -a " + f.kver), std::string::npos) << triggers;
+  EXPECT_NE(triggers.find("/usr/bin/kmpkit depmod -a " + f.kver), std::string::npos) << triggers;
   EXPECT_NE(rpmq("--changelog " + q(k)).find("split by kmpkit"), std::string::npos);
   // The license text is only here.
   for (const auto& r : pl::repo_rpms(f.repo)) {
@@ -202,9 +205,16 @@ TEST(Pipeline, PlainRpmInstallOfEverything) {
   std::regex trig("%transfiletriggerin\\(kernel-amd64[^)]*\\): scriptlet start");
   auto n = std::distance(std::sregex_iterator(inst.out.begin(), inst.out.end(), trig), std::sregex_iterator());
   EXPECT_EQ(n, 1) << "trigger runs";
+  EXPECT_EQ(inst.out.find("kmpkit depmod:"), std::string::npos) << "the trigger complained";
   auto problems = pl::verify_problems(root);
   EXPECT_TRUE(problems.empty()) << problems.front();
   std::string md = root + "/lib/modules/" + f.kver;
+  // The trigger ran kmpkit depmod (its cache is there, its staging area gone), in the chroot.
+  EXPECT_TRUE(fs::exists(md + "/modules.kmpkit-cache"));
+  EXPECT_FALSE(fs::exists(md + "/.kmpkit-depmod.staging"));
+  auto cache = pl::read_text(md + "/modules.kmpkit-cache");
+  EXPECT_NE(cache.find("/lib/modules/" + f.kver), std::string::npos);
+  EXPECT_EQ(cache.find(root), std::string::npos) << "the cache is made for the module directory inside the root";
   auto diff = pl::database_differences(md, f.reference);
   EXPECT_TRUE(diff.empty()) << "differs from Debian's depmod: " << diff.front();
   for (const auto& m : pl::fixture_modules()) {
@@ -223,6 +233,10 @@ TEST(Pipeline, PlainRpmInstallOfEverything) {
   auto dep = pl::read_modules_dep(md + "/modules.dep");
   EXPECT_FALSE(dep.count("extra/kmpt-dash.ko"));
   EXPECT_TRUE(dep.count("extra/kmpt_extra.ko"));
+  std::string ref = temp_dir("kmpkit-rpm-all-ref");
+  ASSERT_EQ(pl::reference_depmod(root, f.kver, ref).exit_code, 0);
+  diff = pl::database_differences(md, ref + "/lib/modules/" + f.kver);
+  EXPECT_TRUE(diff.empty()) << "after a removal, differs from Debian's depmod: " << diff.front();
   // The libsolv check sees a broken dependency like rpm -V does.
   ASSERT_EQ(run(pl::rpm_in(root) + "-e --nodeps kmpt_core-kmp-amd64 2>&1").exit_code, 0);
   deps = solver::check_installed(root);
@@ -242,13 +256,25 @@ TEST(Pipeline, ZypperInstallsAKmpWithItsDependencies) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(pl::installed(root), (std::set<std::string>{"kmpkit-host-base", "kernel-amd64", "kmpt_dash-kmp-amd64",
                                                        "kmpt_extra-kmp-amd64"}));
-  auto dep = pl::read_modules_dep(root + "/lib/modules/" + f.kver + "/modules.dep");
+  const std::string md = root + "/lib/modules/" + f.kver;
+  // zypper runs one rpm per package, each running the trigger (kmpkit depmod, incremental): the
+  // database after the last one is what Debian's depmod makes of the installed tree.
+  auto same_as_depmod = [&](const std::string& step) {
+    EXPECT_TRUE(fs::exists(md + "/modules.kmpkit-cache")) << step << ": the trigger did not run kmpkit depmod";
+    std::string ref = temp_dir("kmpkit-zypper-ref");
+    ASSERT_EQ(pl::reference_depmod(root, f.kver, ref).exit_code, 0);
+    auto diff = pl::database_differences(md, ref + "/lib/modules/" + f.kver);
+    EXPECT_TRUE(diff.empty()) << step << ": differs from Debian's depmod: " << diff.front();
+  };
+  same_as_depmod("kmpt_dash");
+  auto dep = pl::read_modules_dep(md + "/modules.dep");
   EXPECT_EQ(dep["extra/kmpt-dash.ko"], "extra/kmpt_extra.ko");
   EXPECT_EQ(dep.size(), 2u);
   auto chain = pl::zypper(root, "in kmpt-chain-kmp-amd64");
   ASSERT_EQ(chain.exit_code, 0) << chain.out << chain.err;
   EXPECT_TRUE(pl::installed(root).count("kmpt_core-kmp-amd64"));
-  dep = pl::read_modules_dep(root + "/lib/modules/" + f.kver + "/modules.dep");
+  same_as_depmod("kmpt-chain");
+  dep = pl::read_modules_dep(md + "/modules.dep");
   EXPECT_EQ(dep["kernel/drivers/misc/kmpt/kmpt_leaf.ko"],
             "kernel/drivers/misc/kmpt/kmpt_mid.ko kernel/drivers/misc/kmpt/kmpt_core.ko");
   auto problems = pl::verify_problems(root);
@@ -318,6 +344,24 @@ TEST(Pipeline, SplitWithAFlavorAndShards) {
   EXPECT_NE(shard.find("%global __supplements_exclude_from ^/lib/modules/"), std::string::npos);
   EXPECT_NE(shard.find("%files -n kmpt_alias-kmp-default -f %{_sourcedir}/lists/kmpt_alias-kmp-default.files"),
             std::string::npos);
+}
+
+TEST(Pipeline, PolicyCanChooseDebiansDepmod) {
+  const auto& f = fixture();
+  std::string dir = temp_dir("kmpkit-debian-depmod");
+  pl::write_text(dir + "/policy.toml", std::string(kPolicy) + "[kernel]\ndepmod = \"/sbin/depmod -a {kver}\"\n");
+  auto r = run(q(kmpkit_binary()) + " split --policy " + q(dir + "/policy.toml") + " -b " + q(f.root) + " " +
+               q(f.kver) + " --out " + q(dir + "/out") + " --host-base");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto kernel = pl::read_text(dir + "/out/kernel.spec");
+  EXPECT_NE(kernel.find("%global kmpkit_depmod_command /sbin/depmod -a " + f.kver + "\n"), std::string::npos);
+  // The host base carries both engines whichever the policy chooses.
+  auto base = pl::read_text(dir + "/out/host-base.spec");
+  EXPECT_NE(base.find("\n/sbin/depmod\n"), std::string::npos) << base;
+  EXPECT_NE(base.find("\n/usr/bin/kmpkit\n"), std::string::npos) << base;
+  // The default: kmpkit depmod.
+  auto def = pl::read_text(f.split + "/kernel.spec");
+  EXPECT_NE(def.find("%global kmpkit_depmod_command /usr/bin/kmpkit depmod -a " + f.kver + "\n"), std::string::npos);
 }
 
 TEST(Pipeline, CommandLineErrors) {

@@ -29,7 +29,7 @@ TEST(Policy, EmptyPolicyGivesTheDefaults) {
   EXPECT_EQ(r.policy->dependencies, DependencyMode::Ksym);
   EXPECT_TRUE(r.policy->keep.empty());
   EXPECT_TRUE(r.policy->sets.empty());
-  EXPECT_EQ(r.policy->depmod_command, "/sbin/depmod -a {kver}");
+  EXPECT_EQ(r.policy->depmod_command, "/usr/bin/kmpkit depmod -a {kver}");
 }
 
 TEST(Policy, ReadsEverySection) {

@@ -140,7 +140,9 @@ TEST(PackagedKernel, PlainRpmInstallsEverything) {
                                         << deps.unsatisfied.front().dependency;
   std::cout << "rpm -Va --nodeps + libsolv check of " << deps.requires_checked << " requires: "
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s\n";
-  // The module database made by the trigger equals Debian's depmod of the original tree.
+  // The module database made by the trigger (kmpkit depmod: its cache is there) equals Debian's
+  // depmod of the original tree.
+  EXPECT_TRUE(fs::exists(root + r.module_dir + "/modules.kmpkit-cache")) << "the trigger did not run kmpkit depmod";
   auto diff = pl::database_differences(root + r.module_dir, r.reference);
   EXPECT_TRUE(diff.empty()) << "differs from Debian's depmod: " << diff.front();
   // Module files byte-identical to the original tree.
@@ -241,6 +243,7 @@ TEST(PackagedKernel, Q35VirtioHardwareInstallCoversTheLoadedModules) {
   auto failures = modprobe_failures(h.root, r.kver);
   EXPECT_TRUE(failures.empty()) << failures.front();
   // The trigger ran after the last package: the database is what depmod makes of the installed tree.
+  EXPECT_TRUE(fs::exists(h.root + r.module_dir + "/modules.kmpkit-cache"));
   std::string ref = temp_dir("kmpkit-q35-ref");
   ASSERT_EQ(pl::reference_depmod(h.root, r.kver, ref).exit_code, 0);
   auto diff = pl::database_differences(h.root + r.module_dir, ref + r.module_dir);
