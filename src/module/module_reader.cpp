@@ -21,10 +21,6 @@
 namespace kmpkit {
 namespace {
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // What the first bytes of a file say it is, to turn libkmod's errno into a useful message.
 std::string describe_unreadable(const std::string& file, int err) {
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -107,8 +103,8 @@ bool read_plain_modinfo(const std::string& file, ModuleRecord& rec) {
 }  // namespace
 
 bool is_module_file_name(std::string_view name) {
-  return ends_with(name, ".ko") || ends_with(name, ".ko.xz") || ends_with(name, ".ko.zst") ||
-         ends_with(name, ".ko.gz");
+  return name.ends_with(".ko") || name.ends_with(".ko.xz") || name.ends_with(".ko.zst") ||
+         name.ends_with(".ko.gz");
 }
 
 ModuleReader::ModuleReader() {
@@ -128,7 +124,7 @@ ReadResult ModuleReader::read(const std::string& file, const std::string& module
   if (::stat(file.c_str(), &st) != 0)
     return ReadError{file, fmt::format("cannot open: {}", std::strerror(errno))};
   if (!S_ISREG(st.st_mode)) return ReadError{file, "not a regular file"};
-  if (ends_with(file, ".ko.gz")) return ReadError{file, describe_unreadable(file, EINVAL)};
+  if (std::string_view(file).ends_with(".ko.gz")) return ReadError{file, describe_unreadable(file, EINVAL)};
 
   kmod_module* mod = nullptr;
   int err = kmod_module_new_from_path(ctx_, file.c_str(), &mod);

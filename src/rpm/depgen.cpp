@@ -15,8 +15,6 @@ namespace fs = std::filesystem;
 namespace kmpkit {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 // The kernel release named by a path under .../lib/modules/<release>/...
 std::string release_from_path(std::string_view path) {
   auto pos = path.find("/lib/modules/");
@@ -26,8 +24,8 @@ std::string release_from_path(std::string_view path) {
 }
 
 bool is_image_name(std::string_view base) {
-  return starts_with(base, "vmlinuz") || starts_with(base, "vmlinux") || starts_with(base, "System.map") ||
-         starts_with(base, "Image");
+  return base.starts_with("vmlinuz") || base.starts_with("vmlinux") || base.starts_with("System.map") ||
+         base.starts_with("Image");
 }
 
 std::optional<std::string> existing(const fs::path& p) {

@@ -9,20 +9,17 @@
 
 namespace fs = std::filesystem;
 
+#include "util/shell_quote.hpp"
+
 namespace kmpkit::rpm {
 namespace {
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 }  // namespace
 
 std::vector<std::string> shared_libraries(const std::string& program) {
   std::vector<std::string> libs;
-  std::string cmd = "ldd " + quote(program) + " 2>/dev/null";
+  std::string cmd = "ldd " + shell_quote(program) + " 2>/dev/null";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return libs;
   char buf[4096];
@@ -46,11 +43,11 @@ std::string host_base_spec(const HostBaseOptions& o) {
     std::error_code ec;
     if (!fs::exists(t.source, ec)) throw std::runtime_error(fmt::format("{} not found on this host", t.source));
     if (seen.insert(t.dest).second) {
-      files.push_back({t.dest, t.spec_source.empty() ? quote(t.source) : t.spec_source});
+      files.push_back({t.dest, t.spec_source.empty() ? shell_quote(t.source) : t.spec_source});
       if (t.strip) strip.insert(t.dest);
     }
     for (const auto& lib : shared_libraries(t.source))
-      if (seen.insert(lib).second) files.push_back({lib, quote(lib)});
+      if (seen.insert(lib).second) files.push_back({lib, shell_quote(lib)});
   }
   std::set<std::string> dirs = {"/bin", "/sbin", "/lib", "/lib64", "/etc", "/var", "/boot", "/lib/modules",
                                 "/usr", "/usr/share", "/usr/share/licenses"};

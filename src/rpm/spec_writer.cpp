@@ -1,4 +1,5 @@
 #include "rpm/spec_writer.hpp"
+#include "util/shell_quote.hpp"
 
 #include <sys/stat.h>
 
@@ -54,12 +55,6 @@ void write_file(const fs::path& path, const std::string& text) {
 void check_list_path(const std::string& path) {
   if (path.find_first_of(" \t\n\"*?[]{}\\%^$") != std::string::npos)
     throw std::runtime_error(fmt::format("cannot package {}: the path has a character rpm file lists misread", path));
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
 }
 
 // "Thu Nov 16 2025" for %changelog, from a file's mtime (reproducible) or now.
