@@ -2,15 +2,19 @@
 // file lists) → rpms and an rpm-md repository. Documented in docs/packaging.md and docs/policy.md.
 #include <fmt/format.h>
 
+#include <fnmatch.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <thread>
+#include <unordered_map>
 
 #include "cli/command.hpp"
 #include "cli/progress.hpp"
 #include "module/inventory.hpp"
 #include "package/plan.hpp"
+#include "policy/glob.hpp"
 #include "policy/policy.hpp"
 #include "rpm/repo_builder.hpp"
 #include "rpm/spec_writer.hpp"
@@ -31,7 +35,34 @@ struct SplitArgs {
   unsigned jobs = 0;
   bool host_base = false;
   bool check = false;
+  std::vector<std::string> baselines;  // repositories (directories of rpms) of earlier builds
+  std::vector<std::string> only;       // publish only the KMPs matching these globs
+  bool with_deps = false;              // --only: also the KMPs they depend on (modinfo depends)
+  std::string release;                 // overrides the policy's and the kernel's release
 };
+
+// Package names of the rpms under `dir` (rpmbuild's NAME-VERSION-RELEASE.ARCH.rpm file names).
+std::vector<std::string> rpm_names_under(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::string f = it->path().filename().string();
+    if (!f.ends_with(".rpm") || f.ends_with(".src.rpm")) continue;
+    f.resize(f.size() - 4);
+    auto arch = f.rfind('.');
+    if (arch == std::string::npos) continue;
+    f.resize(arch);
+    for (int dash = 0; dash < 2; ++dash) {
+      auto d = f.rfind('-');
+      if (d == std::string::npos) break;
+      f.resize(d);
+    }
+    names.push_back(f);
+  }
+  if (ec) throw std::runtime_error(fmt::format("cannot read {}: {}", dir, ec.message()));
+  return names;
+}
 
 struct BuildArgs {
   std::string dir;
@@ -85,7 +116,74 @@ int run_split(const SplitArgs& a, const char* cmd) {
     return exit_code::input_missing;
   }
 
-  auto planned = package::make_plan(pol, inv, {a.flavor});
+  package::PlanOptions plan_options;
+  plan_options.flavor = a.flavor;
+  for (const auto& b : a.baselines) {
+    if (!fs::is_directory(b)) {
+      fmt::print(stderr, "kmpkit {}: --baseline {}: not a directory (give an earlier build's repository)\n", cmd, b);
+      return exit_code::input_missing;
+    }
+    try {
+      for (auto& n : rpm_names_under(b)) plan_options.published_before.push_back(std::move(n));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "kmpkit {}: --baseline: {}\n", cmd, e.what());
+      return exit_code::input_missing;
+    }
+  }
+  policy::Policy pol_run = pol;
+  if (!a.release.empty()) {
+    if (a.release.find_first_of(" -\t\n%{}") != std::string::npos) {
+      fmt::print(stderr, "kmpkit {}: --release \"{}\" must not contain '-', spaces, '%' or braces\n", cmd, a.release);
+      return exit_code::usage;
+    }
+    pol_run.release = a.release;
+  }
+  auto planned = package::make_plan(pol_run, inv, plan_options);
+  if (!a.only.empty() && planned.problems.empty()) {
+    // --only: the other KMPs are left out (a hotfix or test build of a few packages).
+    size_t matched = 0;
+    for (auto& k : planned.plan.kmps) {
+      bool match = false;
+      for (const auto& g : a.only) {
+        match |= ::fnmatch(g.c_str(), k.base_name.c_str(), 0) == 0 || ::fnmatch(g.c_str(), k.name.c_str(), 0) == 0;
+        for (size_t i : k.modules) match |= policy::name_glob_match(g, inv.modules[i].name);
+      }
+      if (!match) k.publish = false;
+      matched += match;
+    }
+    if (matched == 0) {
+      fmt::print(stderr, "kmpkit {}: --only matches no KMP (globs on package or module names)\n", cmd);
+      return exit_code::usage;
+    }
+    // The kernel package (and the patterns with it) only when a glob names it: `--only` is
+    // mostly an update of a few KMPs for a kernel that is out already.
+    bool kernel = false;
+    for (const auto& g : a.only) kernel |= ::fnmatch(g.c_str(), planned.plan.kernel.name.c_str(), 0) == 0;
+    planned.plan.kernel.publish = kernel;
+    for (auto& p : planned.plan.patterns) p.publish = kernel;
+    // --with-deps: with what they depend on (modinfo depends), so the selection installs alone.
+    std::unordered_map<std::string, size_t> module_by_name;
+    for (size_t i = 0; i < inv.modules.size(); ++i) module_by_name.emplace(inv.modules[i].name, i);
+    auto& plan = planned.plan;
+    for (bool grew = a.with_deps; grew;) {
+      grew = false;
+      for (const auto& k : plan.kmps) {
+        if (!k.publish) continue;
+        for (size_t i : k.modules)
+          for (const auto& dep : inv.modules[i].depends()) {
+            auto it = module_by_name.find(dep);
+            if (it == module_by_name.end()) continue;
+            long owner = plan.module_package[it->second];
+            if (owner >= 0 && !plan.kmps[static_cast<size_t>(owner)].publish &&
+                !std::count(plan_options.published_before.begin(), plan_options.published_before.end(),
+                            plan.kmps[static_cast<size_t>(owner)].name)) {
+              plan.kmps[static_cast<size_t>(owner)].publish = true;
+              grew = true;
+            }
+          }
+      }
+    }
+  }
   if (!planned.problems.empty()) {
     for (const auto& p : planned.problems) fmt::print(stderr, "kmpkit {}: {}\n", cmd, p);
     fmt::print(stderr, "kmpkit {}: the policy does not fit {} ({} problem(s)); nothing was written\n", cmd, a.kver,
@@ -107,6 +205,8 @@ int run_split(const SplitArgs& a, const char* cmd) {
   so.shards = a.shards ? a.shards : pol.shards;
   so.payload = pol.payload;
   so.depmod_command = policy::expand_template(pol.depmod_command, {plan.flavor, plan.kver, plan.version, "", ""});
+  so.weak_updates_command =
+      policy::expand_template(pol.weak_updates_command, {plan.flavor, plan.kver, plan.version, "", ""});
   so.kmpkit_binary = self_binary();
   so.license_file = pol.license_file;
   so.url = pol.url;
@@ -167,6 +267,14 @@ void add_split_options(CLI::App* cmd, SplitArgs& a) {
   cmd->add_option("--flavor", a.flavor, "Flavor name (default: the policy's, else from vermagic)");
   cmd->add_option("--shards", a.shards, "Number of KMP specs (default: automatic, see docs/packaging.md)");
   cmd->add_option("-j,--jobs", a.jobs, "Parallel rpmbuilds (default: the policy's, else all cores)");
+  cmd->add_option("--baseline", a.baselines,
+                  "kabi scheme: an earlier build's repository; KMPs it already has (same name = same KABI) are "
+                  "not built again (repeatable)");
+  cmd->add_option("--only", a.only,
+                  "Build only the KMPs whose package or module name matches this glob, and the kernel package "
+                  "and patterns only if a glob matches the kernel package's name (repeatable)");
+  cmd->add_flag("--with-deps", a.with_deps, "With --only: also the KMPs the selected modules depend on");
+  cmd->add_option("--release", a.release, "Release of the packages (default: the policy's, else the kernel's ABI)");
   cmd->add_flag("--host-base", a.host_base,
                 "Also build kmpkit-host-base: this host's /bin/sh, kmpkit and depmod for empty install roots (tests, demos)");
 }

@@ -10,5 +10,6 @@ void add_depgen_command(CLI::App& app, int& exit_code);
 void add_depmod_command(CLI::App& app, int& exit_code);    // cmd_depmod.cpp
 void add_package_commands(CLI::App& app, int& exit_code);  // cmd_package.cpp: split, build, package
 void add_kabi_commands(CLI::App& app, int& exit_code);     // cmd_kabi.cpp: kabi diff, verify
+void add_weak_updates_command(CLI::App& app, int& exit_code);  // cmd_weak_updates.cpp
 
 }  // namespace kmpkit::cli

@@ -15,17 +15,6 @@
 namespace kmpkit::kabi {
 namespace {
 
-std::string strip_module_ext(std::string path) {
-  for (const char* ext : {".ko.xz", ".ko.zst", ".ko.gz", ".ko"}) {
-    std::string_view e = ext;
-    if (path.size() > e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0) {
-      path.resize(path.size() - e.size());
-      break;
-    }
-  }
-  return path;
-}
-
 nlohmann::ordered_json entry_json(const SymversEntry& e) {
   return {{"symbol", e.symbol}, {"crc", crc_string(e.crc)}, {"module", e.module}, {"type", e.export_type},
           {"namespace", e.ns}};
@@ -49,73 +38,23 @@ std::string percent(size_t part, size_t whole) {
   return whole ? fmt::format("{:.1f}%", 100.0 * static_cast<double>(part) / static_cast<double>(whole)) : "-";
 }
 
-// The reusable set: start from the loadable old modules, put them in place of the new kernel's
-// copies, check the whole resulting set, and drop old modules until every module of the set
-// loads (a greatest fixpoint, like loadability itself).
+// The reusable set: the loadable old modules that can replace the new kernel's copies together
+// (kabi/reuse.hpp).
 void compute_reuse(KabiDiffResult& r, const KabiSide& o, const KabiSide& n, const std::vector<FixedExport>& vmlinux) {
-  const size_t no = o.modules.size();
+  ReuseInput in;
+  in.vmlinux = vmlinux;
+  in.kernel_vermagic = n.vermagic;
+  for (const auto& m : n.modules) in.own.push_back(&m);
+  for (const auto& m : o.modules) in.candidates.push_back(&m);
+  for (const auto& v : r.verdicts) in.start.push_back(v.loadable);
+  auto res = choose_reusable(in);
   r.reuse_checked = true;
-  r.reusable.assign(no, false);
-  r.reuse_blocks.assign(no, std::nullopt);
-  std::vector<bool> chosen(no);
-  for (size_t i = 0; i < no; ++i) chosen[i] = r.verdicts[i].loadable;
-  std::unordered_map<std::string_view, size_t> new_by_name;
-  for (size_t j = 0; j < n.modules.size(); ++j) new_by_name.emplace(n.modules[j].name, j);
-  // symbol → the old modules that, once chosen, decide who offers it: they export it, or the new
-  // copy they replace did.
-  std::unordered_map<std::string_view, std::vector<size_t>> decides;
-  for (size_t i = 0; i < no; ++i) {
-    for (const auto& e : o.modules[i].exports) decides[e.name].push_back(i);
-    if (auto it = new_by_name.find(o.modules[i].name); it != new_by_name.end())
-      for (const auto& e : n.modules[it->second].exports) decides[e.name].push_back(i);
-  }
-  for (bool changed = true; changed;) {
-    changed = false;
-    LoadabilityInput in;
-    in.fixed = vmlinux;
-    in.kernel_vermagic = n.vermagic;
-    std::unordered_set<std::string_view> replaced;
-    std::vector<std::pair<bool, size_t>> origin;  // (old?, index)
-    for (size_t i = 0; i < no; ++i)
-      if (chosen[i]) {
-        in.candidates.push_back(&o.modules[i]);
-        origin.emplace_back(true, i);
-        replaced.insert(o.modules[i].name);
-      }
-    for (size_t j = 0; j < n.modules.size(); ++j)
-      if (!replaced.count(n.modules[j].name)) {
-        in.candidates.push_back(&n.modules[j]);
-        origin.emplace_back(false, j);
-      }
-    auto verdicts = check_loadability(in);
-    for (size_t k = 0; k < verdicts.size(); ++k) {
-      if (verdicts[k].loadable) continue;
-      auto [is_old, idx] = origin[k];
-      const Problem& first = verdicts[k].problems.front();
-      if (is_old) {
-        chosen[idx] = false;
-        changed = true;
-        std::string by = first.offers.empty() ? std::string() : first.offers.front().owner;
-        r.reuse_blocks[idx] = ReuseBlock{by, first.symbol, false};
-        continue;
-      }
-      for (const auto& p : verdicts[k].problems) {
-        if (!is_symbol_version_problem(p.kind)) continue;
-        auto it = decides.find(p.symbol);
-        if (it == decides.end()) continue;
-        for (size_t i : it->second)
-          if (chosen[i]) {
-            chosen[i] = false;
-            changed = true;
-            r.reuse_blocks[i] = ReuseBlock{n.modules[idx].path, p.symbol, true};
-          }
-      }
-    }
-  }
-  r.reusable = chosen;
-  for (size_t i = 0; i < no; ++i) {
-    r.reusable_count += chosen[i];
-    if (chosen[i] || !r.verdicts[i].loadable) r.reuse_blocks[i].reset();
+  r.reusable = std::move(res.reusable);
+  r.reuse_blocks = std::move(res.blocks);
+  r.reusable_count = 0;
+  for (size_t i = 0; i < o.modules.size(); ++i) {
+    r.reusable_count += r.reusable[i];
+    if (r.reusable[i] || !r.verdicts[i].loadable) r.reuse_blocks[i].reset();
   }
 }
 
@@ -161,21 +100,9 @@ KabiDiffResult kabi_diff(const KabiSide& old_side, const KabiSide& new_side) {
 
   LoadabilityInput in;
   if (new_side.has_tree) {
-    in.fixed = fixed_exports_from_symvers(new_side.symvers, true);
-    // Types and namespaces of module exports come from Module.symvers (the module files do not say).
-    std::unordered_map<std::string_view, const SymversEntry*> meta;
-    for (const auto& e : new_side.symvers) meta[e.symbol] = &e;
-    for (const auto& m : new_side.modules) {
-      std::string owner = strip_module_ext(m.path);
-      for (const auto& e : m.exports) {
-        FixedExport f{e.name, e.crc, owner, "", ""};
-        if (auto it = meta.find(e.name); it != meta.end() && it->second->crc == e.crc) {
-          f.export_type = it->second->export_type;
-          f.ns = it->second->ns;
-        }
-        in.fixed.push_back(std::move(f));
-      }
-    }
+    std::vector<const ModuleRecord*> own;
+    for (const auto& m : new_side.modules) own.push_back(&m);
+    in.fixed = fixed_exports_of(new_side.symvers, own);
     in.kernel_vermagic = new_side.vermagic;
   } else {
     in.fixed = fixed_exports_from_symvers(new_side.symvers, false);

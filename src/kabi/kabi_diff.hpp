@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kabi/loadability.hpp"
+#include "kabi/reuse.hpp"
 #include "kabi/symbol_diff.hpp"
 #include "module/module_reader.hpp"
 
@@ -45,13 +46,6 @@ struct SubsystemCount {
   size_t modules = 0;
   size_t loadable = 0;
   size_t reusable = 0;
-};
-
-// Why a loadable old module cannot be reused by the new kernel.
-struct ReuseBlock {
-  std::string module;  // the module that would break: a new kernel's module, or another old one
-  std::string symbol;
-  bool new_module = true;  // `module` is one of the new kernel's own modules
 };
 
 struct KabiDiffResult {

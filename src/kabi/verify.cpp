@@ -244,6 +244,11 @@ class KernelCheck {
           "to come from vmlinux, with any CRC");
 
     r_.vermagic = kernel_vermagic(modules, kver);
+    if ((r_.vermagic.empty() || release_from_vermagic(r_.vermagic) != kver) && tree.config)
+      // No module built for this kernel is installed (all come through weak-updates): its config
+      // says what its modules carry.
+      if (auto text = read_file(*tree.config))
+        if (auto v = vermagic_from_config(*text, kver); !v.empty()) r_.vermagic = v;
     check_loadability_(modules, kept_entries, symvers);
     check_depends(modules, tree);
     check_firmware(modules);
@@ -435,10 +440,17 @@ VerifyReport verify(const VerifyOptions& options) {
   std::error_code ec;
   if (!fs::is_directory(modules_base, ec)) throw std::runtime_error(fmt::format("no {} directory", modules_base));
   std::vector<std::string> kvers = options.kernels;
+  std::vector<std::string> stores;
   if (kvers.empty()) {
-    for (fs::directory_iterator it(modules_base, ec), end; !ec && it != end; it.increment(ec))
-      if (it->is_directory(ec)) kvers.push_back(it->path().filename().string());
+    for (fs::directory_iterator it(modules_base, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!it->is_directory(ec)) continue;
+      std::string kver = it->path().filename().string();
+      KernelTree t = locate_kernel_tree(root, kver);
+      bool kernel = t.image || t.system_map || t.symvers || fs::exists(it->path() / "modules.dep", ec);
+      (kernel ? kvers : stores).push_back(kver);
+    }
     std::sort(kvers.begin(), kvers.end());
+    std::sort(stores.begin(), stores.end());
   } else {
     for (const auto& k : kvers)
       if (!fs::is_directory(modules_base + "/" + k, ec))
@@ -458,6 +470,38 @@ VerifyReport verify(const VerifyOptions& options) {
     report.warnings += k.warnings;
     report.notes += k.notes;
     report.kernels.push_back(std::move(k));
+  }
+  if (!stores.empty()) {
+    // Every file the kernels' weak-updates links lead to (inside the root).
+    std::set<std::string> targets;
+    for (const auto& kver : kvers) {
+      std::string weak = modules_base + "/" + kver + "/weak-updates";
+      if (!fs::is_directory(weak, ec)) continue;
+      for (auto it = fs::recursive_directory_iterator(weak, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec))
+        if (it->is_symlink(ec)) {
+          std::string in_root = it->path().string().substr(root.size());
+          auto c = fs::weakly_canonical(resolve_in_root(root, in_root), ec);
+          if (!ec) targets.insert(c.string());
+          ec.clear();
+        }
+    }
+    for (const auto& kver : stores) {
+      ModuleStore st;
+      st.kver = kver;
+      std::string dir = modules_base + "/" + kver;
+      for (const auto& f : list_module_files(dir, {})) {
+        std::string rel = f.substr(dir.size() + 1);
+        if (rel.starts_with("weak-updates/")) continue;
+        st.modules++;
+        auto c = fs::weakly_canonical(f, ec);
+        if (!ec && targets.count(c.string())) st.linked++;
+        else st.unused.push_back(rel);
+        ec.clear();
+      }
+      report.warnings += st.unused.size();
+      report.stores.push_back(std::move(st));
+    }
   }
   return report;
 }
@@ -507,6 +551,10 @@ nlohmann::ordered_json verify_json(const VerifyReport& report, bool strict) {
     kernels.push_back(std::move(kj));
   }
   j["kernels"] = std::move(kernels);
+  json stores = json::array();
+  for (const auto& st : report.stores)
+    stores.push_back({{"kver", st.kver}, {"modules", st.modules}, {"linked", st.linked}, {"unused", st.unused}});
+  j["module_stores"] = std::move(stores);
   return j;
 }
 
@@ -559,6 +607,13 @@ std::string verify_text(const VerifyReport& report, bool strict, bool details) {
         line(fmt::format("  module  {:<40} {} {} {}{}", m.path, m.loadable ? "loadable" : "NOT-LOADABLE", m.support,
                          m.is_signed ? "signed:" + m.signer : "unsigned",
                          m.packages.empty() ? "" : " pkg:" + m.packages.front()));
+  }
+  for (const auto& st : report.stores) {
+    line("");
+    line(fmt::format("modules of {} (kernel not installed): {}, {} serving installed kernels through weak-updates",
+                     st.kver, st.modules, st.linked));
+    for (const auto& u : st.unused)
+      line(fmt::format("  warning unused       {}: no installed kernel uses it (its KMP can be removed)", u));
   }
   line("");
   if (report.consistent(strict))

@@ -52,15 +52,26 @@ struct KernelReport {
 
 struct VerifyOptions {
   std::string root;                   // "" = /
-  std::vector<std::string> kernels;   // empty = every directory in ROOT/lib/modules
+  std::vector<std::string> kernels;   // empty = every kernel in ROOT/lib/modules (a directory
+                                      // without kernel files and modules.dep is a ModuleStore)
   std::string depmod_config;          // a depmod.d directory or file; "" = the root's own
   std::string dbpath;                 // rpm database inside the root; "" = look for it
   unsigned threads = 0;
 };
 
+// A lib/modules/KVER directory whose kernel is not installed, holding only KMP files kept
+// because they serve other kernels through weak-updates (kabi scheme).
+struct ModuleStore {
+  std::string kver;
+  size_t modules = 0;
+  size_t linked = 0;                // modules some installed kernel links to
+  std::vector<std::string> unused;  // paths no kernel links to (warning: their KMPs serve nothing)
+};
+
 struct VerifyReport {
   std::string root;
   std::vector<KernelReport> kernels;
+  std::vector<ModuleStore> stores;
   size_t errors = 0, warnings = 0, notes = 0;
   // Consistent: no errors (and, when strict, no warnings either).
   bool consistent(bool strict) const { return errors == 0 && (!strict || warnings == 0); }

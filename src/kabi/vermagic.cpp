@@ -43,6 +43,28 @@ std::string kernel_vermagic(const std::vector<ModuleRecord>& modules, std::strin
   return {};
 }
 
+std::string vermagic_from_config(std::string_view config, std::string_view kver) {
+  auto enabled = [&](std::string_view option) {
+    std::string line = std::string(option) + "=y";
+    for (size_t pos = 0; (pos = config.find(line, pos)) != std::string_view::npos; pos += line.size()) {
+      bool starts_line = pos == 0 || config[pos - 1] == '\n';
+      bool ends_line = pos + line.size() == config.size() || config[pos + line.size()] == '\n';
+      if (starts_line && ends_line) return true;
+    }
+    return false;
+  };
+  // Only x86_64 adds nothing of its own (MODULE_ARCH_VERMAGIC is empty there).
+  if (!enabled("CONFIG_X86_64") || enabled("CONFIG_RANDSTRUCT_FULL") || enabled("CONFIG_RANDSTRUCT_PERFORMANCE"))
+    return {};
+  std::string v = std::string(kver) + " ";
+  if (enabled("CONFIG_SMP")) v += "SMP ";
+  if (enabled("CONFIG_PREEMPT_BUILD")) v += "preempt ";
+  else if (enabled("CONFIG_PREEMPT_RT")) v += "preempt_rt ";
+  if (enabled("CONFIG_MODULE_UNLOAD")) v += "mod_unload ";
+  if (enabled("CONFIG_MODVERSIONS")) v += "modversions ";
+  return v;
+}
+
 std::string subsystem_of(std::string_view path) {
   auto next = [](std::string_view& rest) -> std::string_view {
     auto slash = rest.find('/');

@@ -25,6 +25,12 @@ bool vermagic_compatible(std::string_view module_vermagic, std::string_view kern
 // modules. "" when there are no modules.
 std::string kernel_vermagic(const std::vector<ModuleRecord>& modules, std::string_view kver);
 
+// The vermagic a kernel gives its modules, derived from its config the way
+// include/linux/vermagic.h (6.1) builds it: "KVER SMP preempt mod_unload modversions ". For a kernel
+// none of whose own modules is installed (its modules all come from other kernels). "" when the
+// config says something this cannot reproduce (another architecture, RANDSTRUCT's seed).
+std::string vermagic_from_config(std::string_view config_text, std::string_view kver);
+
 // The subsystem of a module path (relative to lib/modules/KVER): the first component after
 // "kernel/", two components for drivers/ and arch/ ("kernel/drivers/net/..." → "drivers/net",
 // "kernel/fs/ext4/ext4.ko" → "fs", "kernel/sound/..." → "sound"); outside kernel/ the top

@@ -1,5 +1,7 @@
 #include "package/plan.hpp"
 
+#include "package/kabi_id.hpp"
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -244,6 +246,8 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
                         "database (modules.dep ...) current.",
                         plan.kver, plan.flavor)
           : clean_text(pol.kernel_description);
+  // Kernels install side by side (zypp.conf: multiversion = provides:multiversion(kernel)).
+  plan.kernel.provides.push_back("multiversion(kernel)");
   plan.module_package.assign(inv.modules.size(), -1);
   for (size_t i : kept) plan.kernel.modules.push_back(i);
 
@@ -253,7 +257,7 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   for (size_t s = 0; s < pol.sets.size(); ++s) {
     if (set_members[s].empty()) continue;
     PlannedPackage p;
-    p.name = policy::expand_template(pol.sets[s].name, tv);
+    p.name = policy::expand_template(pol.sets[s].name, tv);  // the claims' name: {kabi} empty
     p.set = pol.sets[s].name;
     for (size_t i : set_members[s])
       if (claim[i].owner == fmt::format("set \"{}\"", p.name)) p.modules.push_back(i);
@@ -271,6 +275,20 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   for (auto& p : kmps) {
     std::sort(p.modules.begin(), p.modules.end(),
               [&](size_t a, size_t b) { return inv.modules[a].path < inv.modules[b].path; });
+    p.base_name = p.name;
+  }
+  plan.kabi_scheme = pol.scheme == policy::Policy::Scheme::Kabi;
+  if (plan.kabi_scheme) {
+    // The KABI id goes into the name; the base name (without it) is what every build provides.
+    for (auto& p : kmps) {
+      const std::string& tmpl = p.set.empty() ? pol.kmp_name : p.set;
+      auto values = tv;
+      values.module = p.set.empty() ? inv.modules[p.modules.front()].name : "";
+      values.kabi = kabi_id(p.modules, inv);
+      p.kabi = values.kabi;
+      p.name = policy::expand_template(policy::kabi_name_template(tmpl), values);
+      p.base_name = policy::expand_template(policy::base_name_template(tmpl), values);
+    }
   }
   std::sort(kmps.begin(), kmps.end(), [](const PlannedPackage& a, const PlannedPackage& b) { return a.name < b.name; });
   for (size_t k = 0; k < kmps.size(); ++k) {
@@ -296,6 +314,20 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
       describe_set(p, *it, inv, plan.kver, plan.flavor);
     }
     p.license = module_license(p.modules, inv, pol.license);
+    if (plan.kabi_scheme) {
+      // Every build of this module (set) provides the base name; a build for a new KABI is pulled
+      // in by `zypper up` when the new kernel arrives and an earlier build is installed.
+      p.provides.push_back(fmt::format("{} = {}-{}", p.base_name, plan.version, plan.release));
+      p.supplements.push_back(fmt::format("({} and kernel-uname-r = {})", p.base_name, plan.kver));
+    }
+  }
+  if (!options.published_before.empty()) {
+    if (!plan.kabi_scheme)
+      problems.push_back(fmt::format("{}: a baseline needs [naming] scheme = \"kabi\" (with the kernel-version "
+                                     "scheme every kernel needs all its KMPs)",
+                                     pol.source));
+    std::set<std::string> before(options.published_before.begin(), options.published_before.end());
+    for (auto& p : kmps) p.publish = !before.count(p.name);
   }
   plan.kmps = std::move(kmps);
 
@@ -309,9 +341,11 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
       long k = plan.module_package[i];
       return k < 0 ? plan.kernel.name : plan.kmps[static_cast<size_t>(k)].name;
     };
+    // The kabi scheme's KMPs serve several kernels: no tie to one kernel build.
     std::string exact_kernel = fmt::format("{} = {}-{}", plan.kernel.name, plan.version, plan.release);
     for (auto& p : plan.kmps) {
-      std::set<std::string> req{exact_kernel}, rec;
+      std::set<std::string> req, rec;
+      if (!plan.kabi_scheme) req.insert(exact_kernel);
       for (size_t i : p.modules)
         for (const auto& s : inv.modules[i].dependency_symbols) {
           auto it = owner.find(s.name);
@@ -328,7 +362,7 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
 
   // Patterns: members resolved to packages.
   std::set<std::string> package_names;
-  for (const auto& k : plan.kmps) package_names.insert(k.name);
+  for (const auto& k : plan.kmps) package_names.insert(k.base_name);
   for (const auto& pat : pol.patterns) {
     PlannedPackage p;
     p.kind = PackageKind::Pattern;
@@ -349,7 +383,8 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
       std::set<std::string> names;
       for (size_t i : select_modules(m.select, inv, what + " " + kind, problems)) {
         long k = plan.module_package[i];
-        names.insert(k < 0 ? plan.kernel.name : plan.kmps[static_cast<size_t>(k)].name);
+        // By base name: any build of the KMP (kabi scheme) fits the pattern.
+        names.insert(k < 0 ? plan.kernel.name : plan.kmps[static_cast<size_t>(k)].base_name);
       }
       for (const auto& t : m.packages) {
         std::string name = policy::expand_template(t, tv);

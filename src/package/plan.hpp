@@ -24,7 +24,11 @@ struct PlannedPackage {
   std::vector<std::string> requires_;    // extra hard Requires (ksym+package mode, pattern members)
   std::vector<std::string> recommends;   // extra Recommends
   std::vector<std::string> suggests;
-  std::vector<std::string> provides;     // extra Provides (pattern packages)
+  std::vector<std::string> provides;     // extra Provides (pattern packages, base names)
+  std::vector<std::string> supplements;  // extra Supplements (kabi scheme: the update supplement)
+  std::string base_name;                 // kabi scheme: the name without the KABI id (= name otherwise)
+  std::string kabi;                      // kabi scheme: the KMP's KABI id (package/kabi_id.hpp)
+  bool publish = true;                   // false: an earlier build with this name serves (--baseline)
   std::string set;                       // the policy set it comes from ("" = one module)
   std::string pattern;                   // pattern name for pattern packages
   uint64_t bytes = 0;                    // size of its module files
@@ -39,6 +43,7 @@ struct PackagePlan {
   std::vector<PlannedPackage> kmps;      // sorted by name
   std::vector<PlannedPackage> patterns;  // in policy order
   std::vector<long> module_package;      // module index → index into kmps, -1 = kernel package
+  bool kabi_scheme = false;              // [naming] scheme = "kabi"
 
   const PlannedPackage* find(const std::string& name) const;
 };
@@ -50,6 +55,9 @@ struct PlanResult {
 
 struct PlanOptions {
   std::string flavor;  // overrides the policy and vermagic when not empty
+  // kabi scheme: names of KMPs an earlier build already published (its repository). A KMP whose
+  // name is among them has the same KABI, so that build serves this kernel: not published again.
+  std::vector<std::string> published_before;
 };
 
 PlanResult make_plan(const policy::Policy& policy, const KernelInventory& inventory, const PlanOptions& options = {});

@@ -142,7 +142,7 @@ void read_members(TableReader& parent, const char* key, PatternMembers& m) {
   r.strings("patterns", m.patterns);
 }
 
-const std::set<std::string> kPlaceholders = {"flavor", "kver", "version", "module", "pattern"};
+const std::set<std::string> kPlaceholders = {"flavor", "kver", "version", "module", "pattern", "kabi"};
 
 // Checks a template's placeholders against those allowed for it.
 void check_template(const std::string& tmpl, const std::set<std::string>& allowed, const std::string& what,
@@ -165,7 +165,7 @@ void check_template(const std::string& tmpl, const std::set<std::string>& allowe
 void check_name_template(const std::string& tmpl, const std::set<std::string>& allowed, const std::string& what,
                          const std::string& source, std::vector<Problem>& problems) {
   check_template(tmpl, allowed, what, source, problems);
-  TemplateValues probe{"flavor", "1.0.0-1-flavor", "1.0.0", "module", "pattern"};
+  TemplateValues probe{"flavor", "1.0.0-1-flavor", "1.0.0", "module", "pattern", "0123abcd"};
   std::string expanded = expand_template(tmpl, probe);
   if (expanded.find('{') == std::string::npos && !valid_package_name(expanded))
     problems.push_back({fmt::format("{}: {}: \"{}\" does not give a valid rpm package name", source, what, tmpl)});
@@ -188,6 +188,7 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
     r.string("vendor", p.vendor);
     r.string("license_file", p.license_file);
     r.string("depmod", p.depmod_command);
+    r.string("weak_updates", p.weak_updates_command);
     if (const toml::table* k = r.table("keep")) {
       TableReader kr(*k, "kernel.keep", source, problems);
       read_selector(kr, p.keep);
@@ -198,6 +199,12 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
     r.string("kernel", p.kernel_name);
     r.string("kmp", p.kmp_name);
     r.string("pattern", p.pattern_name);
+    std::string scheme = "kernel-version";
+    r.string("scheme", scheme);
+    if (scheme == "kabi") p.scheme = Policy::Scheme::Kabi;
+    else if (scheme != "kernel-version")
+      problems.push_back({fmt::format("{}: [naming] scheme must be \"kernel-version\" or \"kabi\", not \"{}\"",
+                                      source, scheme)});
   }
   if (const toml::table* t = top.table("kmp")) {
     TableReader r(*t, "kmp", source, problems);
@@ -259,9 +266,16 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
 
   // Templates and names.
   check_name_template(p.kernel_name, {"flavor", "kver", "version"}, "[naming] kernel", source, problems);
-  check_name_template(p.kmp_name, {"flavor", "kver", "version", "module"}, "[naming] kmp", source, problems);
+  check_name_template(p.kmp_name, {"flavor", "kver", "version", "module", "kabi"}, "[naming] kmp", source, problems);
+  bool kabi_placeholder = p.kmp_name.find("{kabi}") != std::string::npos;
+  for (const auto& s : p.sets) kabi_placeholder |= s.name.find("{kabi}") != std::string::npos;
+  if (kabi_placeholder && p.scheme != Policy::Scheme::Kabi)
+    problems.push_back({source + ": {kabi} in a KMP name needs [naming] scheme = \"kabi\""});
   check_name_template(p.pattern_name, {"flavor", "kver", "version", "pattern"}, "[naming] pattern", source, problems);
   check_template(p.depmod_command, {"kver"}, "[kernel] depmod", source, problems);
+  check_template(p.weak_updates_command, {"kver"}, "[kernel] weak_updates", source, problems);
+  if (p.scheme == Policy::Scheme::Kabi && p.weak_updates_command.empty())
+    problems.push_back({source + ": [kernel] weak_updates must not be empty with [naming] scheme = \"kabi\""});
   if (p.depmod_command.empty()) problems.push_back({source + ": [kernel] depmod must not be empty"});
   if (p.payload.find_first_of(" \t\n%") != std::string::npos || p.payload.empty())
     problems.push_back({fmt::format("{}: [build] payload \"{}\" is not an rpm payload setting such as w9.zstdio",
@@ -277,7 +291,7 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
   std::set<std::string> set_names;
   for (const auto& s : p.sets) {
     if (s.name.empty()) continue;
-    check_name_template(s.name, {"flavor", "kver", "version"}, fmt::format("set \"{}\" (line {})", s.name, s.line),
+    check_name_template(s.name, {"flavor", "kver", "version", "kabi"}, fmt::format("set \"{}\" (line {})", s.name, s.line),
                         source, problems);
     if (!set_names.insert(s.name).second)
       problems.push_back({fmt::format("{}:{}: two sets are named \"{}\"", source, s.line, s.name)});
@@ -376,6 +390,7 @@ std::string expand_template(const std::string& tmpl, const TemplateValues& v) {
                                    : name == "version" ? &v.version
                                    : name == "module"  ? &v.module
                                    : name == "pattern" ? &v.pattern
+                                   : name == "kabi"    ? &v.kabi
                                                        : nullptr;
         if (value) {
           out += *value;
@@ -387,6 +402,22 @@ std::string expand_template(const std::string& tmpl, const TemplateValues& v) {
     out += tmpl[i++];
   }
   return out;
+}
+
+std::string kabi_name_template(const std::string& tmpl) {
+  return tmpl.find("{kabi}") != std::string::npos ? tmpl : tmpl + "-{kabi}";
+}
+
+std::string base_name_template(const std::string& tmpl) {
+  std::string t = tmpl;
+  for (std::string_view part : {"-{kabi}", "_{kabi}", "{kabi}-", "{kabi}_", "{kabi}"}) {
+    auto pos = t.find(part);
+    if (pos != std::string::npos) {
+      t.erase(pos, part.size());
+      break;
+    }
+  }
+  return t;
 }
 
 bool valid_package_name(const std::string& name) {

@@ -64,9 +64,17 @@ struct Policy {
   std::string license_file;  // "" = ROOT/usr/share/doc/linux-image-KVER*/copyright when present
   std::string depmod_command = "/usr/bin/kmpkit depmod -a {kver}";  // run by the file triggers
                                                                    // (Debian's: "/sbin/depmod -a {kver}")
+  // kabi scheme: run by the kernel package's triggers before depmod (docs/kabi.md)
+  std::string weak_updates_command = "/usr/bin/kmpkit weak-updates -q {kver}";
   Selector keep;             // modules that stay in the kernel package
 
   // [naming]
+  // "kernel-version" (SUSE's old scheme): KMPs keep one name per module and carry the kernel in
+  // their version, so a kernel update replaces every KMP. "kabi": the KABI id of what a KMP's
+  // modules import and export goes into the name ({module}-kmp-{flavor}-{kabi}), the version is
+  // the build's own; compatible KMPs serve later kernels through weak-updates (docs/kabi.md).
+  enum class Scheme { KernelVersion, Kabi };
+  Scheme scheme = Scheme::KernelVersion;
   std::string kernel_name = "kernel-{flavor}";
   std::string kmp_name = "{module}-kmp-{flavor}";
   std::string pattern_name = "patterns-{pattern}";
@@ -105,8 +113,14 @@ std::string default_policy_path();
 // Expands {flavor}, {kver}, {version}, {module}, {pattern} in a template. Unknown placeholders are
 // left as they are (load_policy reports them).
 struct TemplateValues {
-  std::string flavor, kver, version, module, pattern;
+  std::string flavor, kver, version, module, pattern, kabi;
 };
+
+// A KMP name template under the "kabi" scheme: `tmpl` with "-{kabi}" appended unless it has the
+// placeholder already. base_template: the same without the KABI part (what every build of the
+// package provides, and what patterns name).
+std::string kabi_name_template(const std::string& tmpl);
+std::string base_name_template(const std::string& tmpl);
 std::string expand_template(const std::string& tmpl, const TemplateValues& values);
 
 // True when `name` is a valid rpm package name (after expansion).

@@ -125,6 +125,7 @@ std::string package_preamble(const PlannedPackage& p, const PackagePlan& plan, b
   for (const auto& v : p.requires_) s += fmt::format("Requires: {}\n", spec_escape(v));
   for (const auto& v : p.recommends) s += fmt::format("Recommends: {}\n", spec_escape(v));
   for (const auto& v : p.suggests) s += fmt::format("Suggests: {}\n", spec_escape(v));
+  for (const auto& v : p.supplements) s += fmt::format("Supplements: {}\n", spec_escape(v));
   return s;
 }
 
@@ -184,8 +185,9 @@ double estimated_cost(const PlannedPackage& p) {
 
 std::vector<Shard> assign_shards(const PackagePlan& plan, unsigned shards) {
   std::vector<Shard> out(std::max(1u, shards));
-  std::vector<size_t> order(plan.kmps.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<size_t> order;  // the KMPs to build (not those an earlier build serves)
+  for (size_t i = 0; i < plan.kmps.size(); ++i)
+    if (plan.kmps[i].publish) order.push_back(i);
   // Longest processing time first: each package to the least loaded shard.
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return estimated_cost(plan.kmps[a]) > estimated_cost(plan.kmps[b]); });
@@ -275,6 +277,10 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
   std::string ks = spec_header(plan, o, module_root);
   ks += fmt::format("# The module database is refreshed by this command (one place to switch it):\n");
   ks += fmt::format("%global kmpkit_depmod_command {}\n", spec_escape(o.depmod_command));
+  if (plan.kabi_scheme)
+    ks += fmt::format("# KMPs of other kernels that fit this one serve it through weak-updates links:\n"
+                      "%global kmpkit_weak_updates_command {}\n",
+                      spec_escape(o.weak_updates_command));
   if (!plan.kernel.modules.empty()) ks += generator_exclusions(plan.kernel.modules, inv, kdir);
   ks += "\n";
   ks += package_preamble(plan.kernel, plan, true, false);
@@ -327,12 +333,23 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
                       spec_escape(shell_quote(license)), plan.kernel.name);
   // File triggers keep the module database current: once per rpm transaction (a plain rpm -U of
   // many KMPs runs depmod once), and zypper, which runs rpm once per package, gets one run per KMP.
-  ks += fmt::format(
-      "\n# The module database follows every install and removal under {kdir}/: once per rpm\n"
-      "# transaction. stdin lists the installed paths (for an incremental depmod).\n"
-      "%transfiletriggerin -- {kdir}/\n%{{kmpkit_depmod_command}}\n"
-      "\n%transfiletriggerpostun -- {kdir}/\n%{{kmpkit_depmod_command}}\n",
-      fmt::arg("kdir", kdir));
+  if (!plan.kabi_scheme) {
+    ks += fmt::format(
+        "\n# The module database follows every install and removal under {kdir}/: once per rpm\n"
+        "# transaction. stdin lists the installed paths (for an incremental depmod).\n"
+        "%transfiletriggerin -- {kdir}/\n%{{kmpkit_depmod_command}}\n"
+        "\n%transfiletriggerpostun -- {kdir}/\n%{{kmpkit_depmod_command}}\n",
+        fmt::arg("kdir", kdir));
+  } else {
+    // kabi scheme: a KMP built for another kernel may serve this one, so every change under
+    // /lib/modules/ (any kernel) re-decides this kernel's weak-updates links, then its database.
+    // Before the kernel goes, its links go (rpm can then remove its directories).
+    ks += "\n# Every install and removal under /lib/modules/ (any kernel's KMPs): this kernel's\n"
+          "# weak-updates links, then its module database. Once per rpm transaction.\n"
+          "%transfiletriggerin -- /lib/modules/\n%{kmpkit_weak_updates_command}\n%{kmpkit_depmod_command}\n"
+          "\n%transfiletriggerpostun -- /lib/modules/\n%{kmpkit_weak_updates_command}\n%{kmpkit_depmod_command}\n"
+          "\n%preun\nif [ \"$1\" = 0 ]; then %{kmpkit_weak_updates_command} --clear || :; fi\n";
+  }
   // %files
   std::string kl = "%defattr(-,root,root,-)\n";
   kl += fmt::format("%dir {}\n", kdir);
@@ -356,14 +373,17 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
                     plan.version, plan.release);
   ks += fmt::format("- Linux {} split by kmpkit {} into a kernel package, {} KMPs and {} patterns.\n", plan.kver,
                     KMPKIT_VERSION, plan.kmps.size(), plan.patterns.size());
-  write_file(dir / "kernel.spec", ks);
-  SpecInfo kinfo{"kernel.spec", {plan.kernel.name}, kfiles.size() + plan.kernel.modules.size(), 0};
-  for (const auto& p : plan.patterns) kinfo.packages.push_back(p.name);
-  for (size_t i : plan.kernel.modules) kinfo.bytes += inv.modules[i].size;
-  result.specs.push_back(kinfo);
+  if (plan.kernel.publish) {  // not with --only (an update of some KMPs)
+    write_file(dir / "kernel.spec", ks);
+    SpecInfo kinfo{"kernel.spec", {plan.kernel.name}, kfiles.size() + plan.kernel.modules.size(), 0};
+    for (const auto& p : plan.patterns) kinfo.packages.push_back(p.name);
+    for (size_t i : plan.kernel.modules) kinfo.bytes += inv.modules[i].size;
+    result.specs.push_back(kinfo);
+  }
 
   // ---- kmps-NN.spec: the KMPs, spread over shards ----
-  unsigned shards = o.shards ? o.shards : automatic_shards(plan.kmps.size());
+  size_t published = std::count_if(plan.kmps.begin(), plan.kmps.end(), [](const auto& k) { return k.publish; });
+  unsigned shards = o.shards ? o.shards : automatic_shards(published);
   auto parts = assign_shards(plan, shards);
   for (size_t s = 0; s < parts.size(); ++s) {
     const auto& part = parts[s];
@@ -390,6 +410,16 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
       spec += package_preamble(p, plan, false, false);
       spec += description(p, false);
       std::string fl;
+      if (plan.kabi_scheme) {
+        // The module's directories too: the KMP may outlive the kernel it was built for (it then
+        // serves later kernels), and its files must not be left in directories nobody owns.
+        std::set<std::string> own_dirs;
+        for (size_t i : p.modules)
+          for (fs::path d = fs::path(inv.modules[i].path).parent_path(); !d.empty(); d = d.parent_path())
+            own_dirs.insert(d.string());
+        fl += fmt::format("%dir {}\n", kdir);
+        for (const auto& d : own_dirs) fl += fmt::format("%dir {}/{}\n", kdir, d);
+      }
       for (size_t i : p.modules) {
         check_list_path(inv.modules[i].path);
         install_list += inv.modules[i].path + "\n";
@@ -438,7 +468,7 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
   }
 
   // ---- patterns.xml and the manifest ----
-  write_file(dir / "patterns.xml", patterns_xml(plan));
+  if (plan.kernel.publish) write_file(dir / "patterns.xml", patterns_xml(plan));
   nlohmann::ordered_json j;
   j["format"] = 1;
   j["kmpkit"] = KMPKIT_VERSION;
@@ -449,7 +479,12 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
   j["root"] = root;
   j["kernel_package"] = plan.kernel.name;
   j["jobs"] = o.jobs;
-  j["patterns_xml"] = plan.patterns.empty() ? "" : "patterns.xml";
+  j["patterns_xml"] = plan.patterns.empty() || !plan.kernel.publish ? "" : "patterns.xml";
+  j["scheme"] = plan.kabi_scheme ? "kabi" : "kernel-version";
+  auto not_built = nlohmann::ordered_json::array();  // KMPs an earlier build serves (--baseline) or --only left out
+  for (const auto& k : plan.kmps)
+    if (!k.publish) not_built.push_back(k.name);
+  j["kmps_not_built"] = std::move(not_built);
   auto specs = nlohmann::ordered_json::array();
   for (const auto& s : result.specs) {
     result.packages += s.packages.size();

@@ -18,6 +18,8 @@ struct SplitOptions {
   unsigned jobs = 0;            // parallel rpmbuilds for `kmpkit build` (0 = CPUs)
   std::string payload = "w9.zstdio";
   std::string depmod_command;   // the file triggers' command, e.g. "/sbin/depmod -a 6.1.0-56-amd64"
+  // kabi scheme: run by the triggers before depmod, e.g. "/usr/bin/kmpkit weak-updates 6.1.0-56-amd64"
+  std::string weak_updates_command;
   std::string kmpkit_binary;    // pinned as DIR/bin/kmpkit, the specs' %__kmpkit ("" = rpm's configured one)
   std::string license_file;     // "" = ROOT/usr/share/doc/linux-image-KVER*/copyright when present
   std::string url;

@@ -312,6 +312,7 @@ TEST(kabi_verify, UnreadableModuleAndMissingSymvers) {
   EXPECT_EQ(findings_of(r.json), Findings{"read/unreadable-module/broken/"});
   auto root2 = make_root();
   fs::remove(md(root2) + "/Module.symvers");
+  spit(md(root2) + "/System.map", "");  // the kernel is there, its Module.symvers is not
   auto r2 = verify(root2);
   EXPECT_EQ(r2.exit_code, 0);
   EXPECT_EQ(findings_of(r2.json), Findings{"symvers/no-symvers//"});
@@ -322,6 +323,17 @@ TEST(kabi_verify, EveryKernelOfTheRootAndUsage) {
   fs::create_directories(root + "/lib/modules/6.1.0-1-amd64/extra");
   fs::copy_file(kmpkit::test::test_modules_dir() + "/plain/kmpt_extra.ko",
                 root + "/lib/modules/6.1.0-1-amd64/extra/kmpt_extra.ko");
+  // Only a module, no kernel files, no modules.dep: the kernel is not installed, the directory
+  // only keeps a KMP (kabi scheme) that no kernel links to: a warning.
+  auto store = verify(root);
+  ASSERT_EQ(store.json["kernels"].size(), 1u);
+  ASSERT_EQ(store.json["module_stores"].size(), 1u);
+  EXPECT_EQ(store.json["module_stores"][0]["kver"], "6.1.0-1-amd64");
+  EXPECT_EQ(store.json["module_stores"][0]["unused"], nlohmann::json::array({"extra/kmpt_extra.ko"}));
+  EXPECT_EQ(store.json["warnings"], 1);
+  EXPECT_EQ(store.exit_code, 0);
+  // With its System.map it is a kernel.
+  spit(root + "/lib/modules/6.1.0-1-amd64/System.map", "");
   auto r = verify(root);
   ASSERT_EQ(r.json["kernels"].size(), 2u);
   EXPECT_EQ(r.json["kernels"][0]["kver"], "6.1.0-1-amd64");
