@@ -188,7 +188,8 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
     for (size_t i = 0; i < order.size(); ++i) {
       const auto& [name, c] = order[i];
       if (res.reusable[i]) {
-        rejected.erase(*name);
+        // Dropped in an earlier round only because of another copy that was replaced since.
+        if (auto it = rejected.find(*name); it != rejected.end()) it->second.erase(c->kver);
         wanted[c->record.path] = link_target(c->record.path, c->kver, c->record.path);
         r.links.push_back({c->record.path, c->kver, wanted[c->record.path]});
       }

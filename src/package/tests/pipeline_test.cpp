@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <regex>
 
+#include <nlohmann/json.hpp>
+
 #include "pipeline_support.hpp"
 #include "solver/installed_check.hpp"
 
@@ -362,6 +364,76 @@ TEST(Pipeline, PolicyCanChooseDebiansDepmod) {
   // The default: kmpkit depmod.
   auto def = pl::read_text(f.split + "/kernel.spec");
   EXPECT_NE(def.find("%global kmpkit_depmod_command /usr/bin/kmpkit depmod -a " + f.kver + "\n"), std::string::npos);
+}
+
+TEST(Pipeline, KabiSchemeSplit) {
+  const auto& f = fixture();
+  std::string dir = temp_dir("kmpkit-kabi-split");
+  std::string policy = std::string(kPolicy) + "[naming]\nscheme = \"kabi\"\n";
+  pl::write_text(dir + "/policy.toml", policy);
+  auto split = [&](const std::string& out, const std::string& extra) {
+    return run(q(kmpkit_binary()) + " split --policy " + q(dir + "/policy.toml") + " -b " + q(f.root) + " " +
+               q(f.kver) + " --out " + q(dir + "/" + out) + " " + extra);
+  };
+  auto r = split("out", "");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto kernel = pl::read_text(dir + "/out/kernel.spec");
+  EXPECT_NE(kernel.find("Provides: multiversion(kernel)\n"), std::string::npos);
+  // Triggers on every kernel's modules: this kernel's weak-updates links, then its database.
+  EXPECT_NE(kernel.find("%global kmpkit_weak_updates_command /usr/bin/kmpkit weak-updates -q " + f.kver + "\n"),
+            std::string::npos);
+  EXPECT_NE(kernel.find("%transfiletriggerin -- /lib/modules/\n%{kmpkit_weak_updates_command}\n%{kmpkit_depmod_command}\n"),
+            std::string::npos);
+  EXPECT_NE(kernel.find("%transfiletriggerpostun -- /lib/modules/\n"), std::string::npos);
+  EXPECT_NE(kernel.find("%preun\nif [ \"$1\" = 0 ]; then %{kmpkit_weak_updates_command} --clear || :; fi\n"),
+            std::string::npos);
+  auto manifest = nlohmann::json::parse(pl::read_text(dir + "/out/kmpkit-split.json"));
+  EXPECT_EQ(manifest["scheme"], "kabi");
+  std::string shards;
+  for (const auto& e : fs::directory_iterator(dir + "/out"))
+    if (e.path().filename().string().starts_with("kmps-")) shards += pl::read_text(e.path().string());
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(shards, m, std::regex("%package -n (kmpt_core-kmp-amd64-[0-9a-f]{8})\n")));
+  std::string core = m[1];
+  EXPECT_NE(shards.find("Provides: kmpt_core-kmp-amd64 = "), std::string::npos);
+  EXPECT_NE(shards.find("Supplements: (kmpt_core-kmp-amd64 and kernel-uname-r = " + f.kver + ")\n"),
+            std::string::npos);
+  // KMPs own their directories too (they may outlive their kernel package).
+  auto files = pl::read_text(dir + "/out/lists/" + core + ".files");
+  EXPECT_NE(files.find("%dir /lib/modules/" + f.kver + "/kernel/drivers/misc/kmpt\n"), std::string::npos) << files;
+
+  // --baseline: a repository that has kmpt_core's build → not built again.
+  pl::write_text(dir + "/baseline/x86_64/" + core + "-6.1.0-1.x86_64.rpm", "");
+  auto b = split("base", "--baseline " + q(dir + "/baseline"));
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  auto bm = nlohmann::json::parse(pl::read_text(dir + "/base/kmpkit-split.json"));
+  EXPECT_EQ(bm["kmps_not_built"], nlohmann::json::array({core}));
+  EXPECT_FALSE(fs::exists(dir + "/base/lists/" + core + ".files"));
+  EXPECT_TRUE(fs::exists(dir + "/base/kernel.spec"));
+  EXPECT_EQ(split("x", "--baseline " + q(dir + "/nonexistent")).exit_code, 3);
+  // --only: those KMPs, no kernel package unless named; --with-deps adds what they need.
+  auto o = split("only", "--only kmpt_weak --release 7.1");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_FALSE(fs::exists(dir + "/only/kernel.spec"));
+  auto om = nlohmann::json::parse(pl::read_text(dir + "/only/kmpkit-split.json"));
+  EXPECT_EQ(om["release"], "7.1");
+  size_t built = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/only/lists"))
+    built += e.path().extension() == ".files" && e.path().filename().string().find("-kmp-") != std::string::npos;
+  EXPECT_EQ(built, 1u);
+  ASSERT_EQ(split("deps", "--only kmpt_weak --only 'kernel-*' --with-deps").exit_code, 0);
+  EXPECT_TRUE(fs::exists(dir + "/deps/kernel.spec"));
+  auto dm = nlohmann::json::parse(pl::read_text(dir + "/deps/kmpkit-split.json"));
+  std::string not_built = dm["kmps_not_built"].dump();
+  EXPECT_EQ(not_built.find("kmpt_core"), std::string::npos) << not_built;  // kmpt_weak needs it
+  EXPECT_NE(not_built.find("kmpt_alias"), std::string::npos) << not_built;
+  EXPECT_EQ(split("y", "--only nosuch").exit_code, 2);
+  EXPECT_EQ(split("z", "--release 1-2").exit_code, 2);
+  // The kernel-version scheme has no baseline.
+  auto old = run(q(kmpkit_binary()) + " split --policy " + q(f.dir + "/policy.toml") + " -b " + q(f.root) + " " +
+                 q(f.kver) + " --out " + q(dir + "/old") + " --baseline " + q(dir + "/baseline"));
+  EXPECT_EQ(old.exit_code, 2);
+  EXPECT_NE(old.err.find("a baseline needs [naming] scheme = \"kabi\""), std::string::npos) << old.err;
 }
 
 TEST(Pipeline, CommandLineErrors) {

@@ -232,6 +232,78 @@ requires = { packages = ["nosuch-kmp-{flavor}"], modules = ["nosuch"], paths = [
   EXPECT_NE(all.find("path \"kernel/nosuch/**\" matches no module"), std::string::npos) << all;
 }
 
+TEST(Plan, KabiSchemeNamesProvidesAndBaseline) {
+  auto inv = inventory();
+  auto pol = parse(R"(
+[naming]
+scheme = "kabi"
+[[set]]
+name = "netfilter-kmp-{flavor}"
+paths = ["kernel/net/**"]
+[[pattern]]
+name = "fw"
+requires = { packages = ["netfilter-kmp-{flavor}"], modules = ["ext4"] }
+[kmp]
+dependencies = "ksym+package"
+)");
+  auto r = make_plan(pol, inv);
+  ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
+  EXPECT_TRUE(r.plan.kabi_scheme);
+  EXPECT_TRUE(has(r.plan.kernel.provides, "multiversion(kernel)"));
+  const PlannedPackage* ext4 = nullptr;
+  for (const auto& k : r.plan.kmps) {
+    EXPECT_EQ(k.kabi.size(), 8u) << k.name;
+    EXPECT_EQ(k.name, k.base_name + "-" + k.kabi);
+    EXPECT_TRUE(has(k.provides, k.base_name + " = 6.1.0-56")) << k.name;
+    EXPECT_TRUE(has(k.supplements, "(" + k.base_name + " and kernel-uname-r = 6.1.0-56-amd64)")) << k.name;
+    EXPECT_TRUE(k.publish);
+    if (k.base_name == "ext4-kmp-amd64") ext4 = &k;
+    // Not tied to one kernel build: no Requires on the exact kernel package.
+    for (const auto& req : k.requires_) EXPECT_EQ(req.find("kernel-amd64 ="), std::string::npos) << k.name;
+  }
+  ASSERT_TRUE(ext4);
+  EXPECT_TRUE(std::any_of(r.plan.kmps.begin(), r.plan.kmps.end(), [](const PlannedPackage& k) {
+    return k.base_name == "netfilter-kmp-amd64" && k.name.starts_with("netfilter-kmp-amd64-") && k.modules.size() == 3;
+  }));
+  // ext4 needs jbd2's and mbcache's packages, by their full (KABI) names.
+  EXPECT_EQ(ext4->requires_.size(), 2u) << joined(ext4->requires_);
+  // Patterns name the base names, which every build provides.
+  const auto& fw = r.plan.patterns.at(0);
+  EXPECT_EQ(fw.requires_, (std::vector<std::string>{"ext4-kmp-amd64", "netfilter-kmp-amd64"}));
+
+  // The id follows the interface: another CRC of something ext4 imports changes ext4's id only.
+  auto inv2 = inventory();
+  for (auto& m : inv2.modules)
+    if (m.name == "ext4")
+      for (auto& v : m.versions) v.crc = 0x9999;
+  auto r2 = make_plan(pol, inv2);
+  for (size_t k = 0; k < r.plan.kmps.size(); ++k) {
+    const auto& a = r.plan.kmps[k];
+    const auto* b = r2.plan.find(a.name);
+    if (a.base_name == "ext4-kmp-amd64") EXPECT_FALSE(b) << a.name;
+    else EXPECT_TRUE(b) << a.name;
+  }
+  // Another kernel release with the same interfaces keeps every id.
+  auto inv3 = inventory();
+  inv3.tree.kver = "6.1.0-57-amd64";
+  for (auto& m : inv3.modules)
+    for (auto& f : m.modinfo)
+      if (f.key == "vermagic") f.value = "6.1.0-57-amd64 SMP preempt mod_unload modversions ";
+  auto r3 = make_plan(pol, inv3);
+  EXPECT_EQ(names(r3.plan.kmps), names(r.plan.kmps));
+  EXPECT_EQ(r3.plan.release, "57");
+
+  // A baseline that has ext4's build: not published again.
+  PlanOptions o;
+  o.published_before = {ext4->name, "unrelated-kmp-amd64-00000000"};
+  auto r4 = make_plan(pol, inv, o);
+  ASSERT_TRUE(r4.problems.empty()) << joined(r4.problems);
+  for (const auto& k : r4.plan.kmps) EXPECT_EQ(k.publish, k.name != ext4->name) << k.name;
+  // ... which the kernel-version scheme refuses: every kernel needs all its KMPs there.
+  auto r5 = make_plan(parse(""), inv, o);
+  EXPECT_FALSE(r5.problems.empty());
+}
+
 TEST(Plan, VersionReleaseFromKernelRelease) {
   EXPECT_EQ(version_release_from_kver("6.1.0-56-amd64"), (std::pair<std::string, std::string>{"6.1.0", "56"}));
   EXPECT_EQ(version_release_from_kver("6.4.0-150600.23.25-default"),

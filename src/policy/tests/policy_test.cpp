@@ -163,6 +163,30 @@ TEST(Policy, ExpandTemplate) {
   EXPECT_EQ(expand_template("{other}{", v), "{other}{");
 }
 
+TEST(Policy, KabiNamingScheme) {
+  auto def = load_policy_string("", "t.toml");
+  ASSERT_TRUE(def.policy);
+  EXPECT_EQ(def.policy->scheme, Policy::Scheme::KernelVersion);
+  EXPECT_EQ(def.policy->weak_updates_command, "/usr/bin/kmpkit weak-updates -q {kver}");
+  auto r = load_policy_string("[naming]\nscheme = \"kabi\"\nkmp = \"kmp-{module}-{kabi}-{flavor}\"\n", "t.toml");
+  ASSERT_TRUE(r.policy) << all_problems(r);
+  EXPECT_EQ(r.policy->scheme, Policy::Scheme::Kabi);
+  auto bad = load_policy_string("[naming]\nscheme = \"abi\"\n", "t.toml");
+  EXPECT_TRUE(has_problem(bad, "[naming] scheme must be \"kernel-version\" or \"kabi\", not \"abi\"")) << all_problems(bad);
+  auto no_scheme = load_policy_string("[naming]\nkmp = \"{module}-{kabi}\"\n", "t.toml");
+  EXPECT_TRUE(has_problem(no_scheme, "{kabi} in a KMP name needs [naming] scheme = \"kabi\"")) << all_problems(no_scheme);
+  auto empty_wu = load_policy_string("[kernel]\nweak_updates = \"\"\n[naming]\nscheme = \"kabi\"\n", "t.toml");
+  EXPECT_TRUE(has_problem(empty_wu, "[kernel] weak_updates must not be empty")) << all_problems(empty_wu);
+  auto kernel_kabi = load_policy_string("[naming]\nscheme = \"kabi\"\nkernel = \"kernel-{kabi}\"\n", "t.toml");
+  EXPECT_TRUE(has_problem(kernel_kabi, "unknown placeholder {kabi}")) << all_problems(kernel_kabi);
+  // The KABI part goes at the end unless the template places it; the base name drops it.
+  EXPECT_EQ(kabi_name_template("{module}-kmp-{flavor}"), "{module}-kmp-{flavor}-{kabi}");
+  EXPECT_EQ(kabi_name_template("kmp-{kabi}-{module}"), "kmp-{kabi}-{module}");
+  EXPECT_EQ(base_name_template("{module}-kmp-{flavor}-{kabi}"), "{module}-kmp-{flavor}");
+  EXPECT_EQ(base_name_template("kmp-{kabi}-{module}"), "kmp-{module}");
+  EXPECT_EQ(base_name_template("{module}-kmp"), "{module}-kmp");
+}
+
 TEST(Policy, PackageNames) {
   EXPECT_TRUE(valid_package_name("ext4-kmp-amd64"));
   EXPECT_TRUE(valid_package_name("snd_hda_codec-kmp-default"));
