@@ -15,7 +15,7 @@ namespace {
 struct WeakArgs {
   std::string root;
   std::vector<std::string> kvers;
-  bool dry_run = false, clear = false, json = false, details = false, quiet = false;
+  bool dry_run = false, clear = false, json = false, details = false, quiet = false, no_cache = false;
 };
 
 int run_weak_updates(const WeakArgs& a) {
@@ -24,7 +24,13 @@ int run_weak_updates(const WeakArgs& a) {
   for (const auto& kver : a.kvers) {
     kabi::WeakUpdatesResult r;
     try {
-      r = kabi::update_weak_updates({a.root, kver, a.dry_run, a.clear, 0});
+      kabi::WeakUpdatesOptions o;
+      o.root = a.root;
+      o.kver = kver;
+      o.dry_run = a.dry_run;
+      o.clear = a.clear;
+      o.use_cache = !a.no_cache;
+      r = kabi::update_weak_updates(o);
     } catch (const std::exception& e) {
       fmt::print(stderr, "kmpkit weak-updates: {}: {}\n", kver, e.what());
       return exit_code::io_error;
@@ -57,6 +63,8 @@ void add_weak_updates_command(CLI::App& app, int& exit_code) {
   cmd->add_option("kver", a->kvers, "Kernel release(s) to update")->required();
   cmd->add_flag("-n,--dry-run", a->dry_run, "Decide and report; change nothing");
   cmd->add_flag("--clear", a->clear, "Remove all of KVER's links (the kernel package's %preun, before its removal)");
+  cmd->add_flag("--no-cache", a->no_cache,
+                "Read every module file (default: reuse what ROOT/var/cache/kmpkit/weak-updates/ keeps)");
   cmd->add_flag("--json", a->json, "JSON: one object per kernel (links, added, removed, rejected)");
   cmd->add_flag("-q,--quiet", a->quiet, "Print only when links change (the kernel package's triggers)");
   cmd->add_flag("-v,--details", a->details, "List every link and every copy that does not fit");

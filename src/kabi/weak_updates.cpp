@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "kabi/kabi_diff.hpp"
+#include "kabi/record_cache.hpp"
 #include "kabi/reuse.hpp"
 #include "kabi/vermagic.hpp"
 #include "module/kernel_files.hpp"
@@ -23,8 +24,6 @@ namespace fs = std::filesystem;
 
 namespace kmpkit::kabi {
 namespace {
-
-constexpr unsigned kParts = kReadVersions | kReadExports | kReadDependencySymbols;
 
 bool is_symlink(const std::string& path) {
   struct stat st {};
@@ -38,11 +37,11 @@ std::string rel_to(const std::string& path, const std::string& dir) {
 }
 
 // A kernel's module files: its own, not the links of its weak-updates/ (real files there count).
-std::vector<std::string> own_module_files(const std::string& module_dir) {
-  std::vector<std::string> out;
+std::vector<WalkedFile> own_module_files(const std::string& module_dir) {
+  std::vector<WalkedFile> out;
   const std::string weak = std::string(kWeakUpdatesDir) + "/";
-  for (auto& f : list_module_files(module_dir, {}))
-    if (!(rel_to(f, module_dir).starts_with(weak) && is_symlink(f))) out.push_back(std::move(f));
+  for (auto& f : walk_module_files(module_dir, {}))
+    if (!(rel_to(f.path, module_dir).starts_with(weak) && is_symlink(f.path))) out.push_back(std::move(f));
   return out;
 }
 
@@ -119,7 +118,9 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
     auto symvers = read_symvers(*tree.symvers);
     if (!symvers) throw std::runtime_error(fmt::format("cannot read {}", *tree.symvers));
 
-    TreeScan own = read_modules(own_module_files(module_dir), module_dir, o.threads, {}, kParts);
+    auto cache_of = [&](const std::string& kver) { return o.use_cache ? record_cache_path(root, kver) : std::string(); };
+    CachedScan own = read_with_cache(own_module_files(module_dir), module_dir, cache_of(o.kver), o.threads);
+    r.files_read += own.read;
     r.errors = std::move(own.errors);
     r.own_modules = own.modules.size();
     std::set<std::string> own_names;
@@ -133,7 +134,8 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
     std::map<std::string, std::vector<Candidate>> by_name;
     for (const auto& k : other_kernels(modules_root, o.kver)) {
       std::string dir = modules_root + "/" + k;
-      TreeScan scan = read_modules(own_module_files(dir), dir, o.threads, {}, kParts);
+      CachedScan scan = read_with_cache(own_module_files(dir), dir, cache_of(k), o.threads);
+      r.files_read += scan.read;
       for (auto& e : scan.errors) r.errors.push_back(std::move(e));
       for (auto& m : scan.modules)
         if (!own_names.count(m.name)) by_name[m.name].push_back({k, std::move(m)});
@@ -243,6 +245,7 @@ nlohmann::ordered_json weak_updates_json(const WeakUpdatesResult& r) {
           {"vermagic", r.vermagic},
           {"own_modules", r.own_modules},
           {"candidates", r.candidates},
+          {"files_read", r.files_read},
           {"links", links},
           {"added", r.added},
           {"removed", r.removed},
@@ -260,6 +263,7 @@ std::string weak_updates_text(const WeakUpdatesResult& r, bool details) {
                   "{} other kernels' module(s) do not fit\n",
                   r.kver, r.own_modules, r.links.size(), r.added.size(), r.removed.size(), r.rejected.size());
   if (details) {
+    s += fmt::format("  {} module file(s) read, the others from the cache\n", r.files_read);
     for (const auto& l : r.links) s += fmt::format("  link  {}/{} -> {}\n", kWeakUpdatesDir, l.rel, l.target);
     for (const auto& x : r.rejected) s += fmt::format("  skip  {} from {}: {}\n", x.path, x.kver, x.reason);
   }

@@ -22,6 +22,7 @@ struct WeakUpdatesOptions {
   std::string kver;
   bool dry_run = false;  // decide and report, change nothing
   bool clear = false;    // remove all of the kernel's links (it is about to be removed)
+  bool use_cache = true; // keep what was read in ROOT/var/cache/kmpkit/weak-updates/ (record_cache.hpp)
   unsigned threads = 0;
 };
 
@@ -49,6 +50,7 @@ struct WeakUpdatesResult {
   std::vector<std::string> removed;      // rel paths
   std::vector<RejectedCandidate> rejected;
   std::vector<ReadError> errors;         // unreadable module files (skipped)
+  size_t files_read = 0;                 // module files read (the others came from the cache)
   bool changed() const { return !added.empty() || !removed.empty(); }
 };
 

@@ -4,6 +4,8 @@
 // depmod accepts without a warning and indexes byte for byte like kmpkit depmod.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "kabi/vermagic.hpp"
 #include "kabi/weak_updates.hpp"
 #include "kabi_fixtures.hpp"
@@ -183,6 +185,31 @@ TEST(WeakUpdates, TheNewestKernelsCopyFirstThenAnOlderOneThatFits) {
   ASSERT_EQ(r.rejected.size(), 1u);
   EXPECT_EQ(r.rejected[0].kver, newer);
   EXPECT_NE(r.rejected[0].reason.find("vermagic"), std::string::npos) << r.rejected[0].reason;
+}
+
+TEST(WeakUpdates, RecordsAreCachedByFileIdentity) {
+  auto root = make_two_kernel_root();
+  size_t n = all_test_modules().size();
+  auto first = update_weak_updates({root, test_kver()});
+  EXPECT_EQ(first.files_read, n);
+  std::string cache = root + "/var/cache/kmpkit/weak-updates/" + kOther;
+  ASSERT_TRUE(fs::exists(cache));
+  EXPECT_EQ(update_weak_updates({root, test_kver()}).files_read, 0u);
+  // A changed file is read again, the others are not.
+  std::string core = root + "/lib/modules/" + kOther + "/extra/kmpt_core.ko";
+  fs::last_write_time(core, fs::last_write_time(core) + std::chrono::seconds(5));
+  EXPECT_EQ(update_weak_updates({root, test_kver()}).files_read, 1u);
+  // A damaged cache is not trusted: everything is read, the result is the same, the cache is new.
+  std::string text = slurp(cache);
+  spit(cache, text.substr(0, text.size() / 2));
+  WeakUpdatesOptions o{root, test_kver()};
+  o.dry_run = true;
+  auto damaged = update_weak_updates(o);
+  EXPECT_EQ(damaged.files_read, n);
+  EXPECT_EQ(link_set(damaged), link_set(first));
+  EXPECT_EQ(slurp(cache), text);
+  o.use_cache = false;
+  EXPECT_EQ(link_set(update_weak_updates(o)), link_set(first));
 }
 
 TEST(WeakUpdates, CliReportsAndQuietPrintsOnlyChanges) {
