@@ -203,7 +203,7 @@ struct Kmpkit {
 inline Kmpkit kmpkit_run(const std::string& args) {
   auto r = run(shell_quote(kmpkit::test::kmpkit_binary()) + " " + args);
   Kmpkit k{r.exit_code, r.out, r.err, {}};
-  if (args.find("--json") != std::string::npos && !r.out.empty() && r.out[0] == '{')
+  if (args.find("--json") != std::string::npos && !r.out.empty() && (r.out[0] == '{' || r.out[0] == '['))
     k.json = nlohmann::json::parse(r.out);
   return k;
 }
