@@ -39,6 +39,7 @@ struct SplitArgs {
   std::vector<std::string> only;       // publish only the KMPs matching these globs
   bool with_deps = false;              // --only: also the KMPs they depend on (modinfo depends)
   std::string release;                 // overrides the policy's and the kernel's release
+  std::string scheme;                  // overrides the policy's [naming] scheme
 };
 
 // Package names of the rpms under `dir` (rpmbuild's NAME-VERSION-RELEASE.ARCH.rpm file names).
@@ -131,6 +132,7 @@ int run_split(const SplitArgs& a, const char* cmd) {
     }
   }
   policy::Policy pol_run = pol;
+  if (!a.scheme.empty()) pol_run.scheme = a.scheme == "kabi" ? policy::Policy::Scheme::Kabi : policy::Policy::Scheme::KernelVersion;
   if (!a.release.empty()) {
     if (a.release.find_first_of(" -\t\n%{}") != std::string::npos) {
       fmt::print(stderr, "kmpkit {}: --release \"{}\" must not contain '-', spaces, '%' or braces\n", cmd, a.release);
@@ -274,6 +276,8 @@ void add_split_options(CLI::App* cmd, SplitArgs& a) {
                   "Build only the KMPs whose package or module name matches this glob, and the kernel package "
                   "and patterns only if a glob matches the kernel package's name (repeatable)");
   cmd->add_flag("--with-deps", a.with_deps, "With --only: also the KMPs the selected modules depend on");
+  cmd->add_option("--scheme", a.scheme, "KMP naming scheme, overriding the policy's [naming] scheme (docs/kabi.md)")
+      ->check(CLI::IsMember({"kernel-version", "kabi"}));
   cmd->add_option("--release", a.release, "Release of the packages (default: the policy's, else the kernel's ABI)");
   cmd->add_flag("--host-base", a.host_base,
                 "Also build kmpkit-host-base: this host's /bin/sh, kmpkit and depmod for empty install roots (tests, demos)");

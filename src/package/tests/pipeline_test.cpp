@@ -429,6 +429,12 @@ TEST(Pipeline, KabiSchemeSplit) {
   EXPECT_NE(not_built.find("kmpt_alias"), std::string::npos) << not_built;
   EXPECT_EQ(split("y", "--only nosuch").exit_code, 2);
   EXPECT_EQ(split("z", "--release 1-2").exit_code, 2);
+  // --scheme overrides the policy's.
+  auto sch = run(q(kmpkit_binary()) + " split --policy " + q(f.dir + "/policy.toml") + " -b " + q(f.root) + " " +
+                 q(f.kver) + " --out " + q(dir + "/scheme") + " --scheme kabi");
+  ASSERT_EQ(sch.exit_code, 0) << sch.err;
+  EXPECT_EQ(nlohmann::json::parse(pl::read_text(dir + "/scheme/kmpkit-split.json"))["scheme"], "kabi");
+  EXPECT_EQ(split("w", "--scheme abi").exit_code, 2);
   // The kernel-version scheme has no baseline.
   auto old = run(q(kmpkit_binary()) + " split --policy " + q(f.dir + "/policy.toml") + " -b " + q(f.root) + " " +
                  q(f.kver) + " --out " + q(dir + "/old") + " --baseline " + q(dir + "/baseline"));
