@@ -136,11 +136,6 @@ void save(const std::string& cache_file, const std::string& text) {
   if (ec) ::unlink(tmp.c_str());
 }
 
-std::string relative(const std::string& file, const std::string& dir) {
-  return file.size() > dir.size() + 1 && file.compare(0, dir.size(), dir) == 0 && file[dir.size()] == '/'
-             ? file.substr(dir.size() + 1)
-             : file;
-}
 
 }  // namespace
 
@@ -157,7 +152,7 @@ CachedScan read_with_cache(const std::vector<WalkedFile>& files, const std::stri
   std::vector<size_t> read_slot;
   for (size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
-    auto it = cache.find(relative(f.path, module_dir));
+    auto it = cache.find(relative_path(f.path, module_dir));
     if (it != cache.end() && it->second.id == Identity{f.size, f.mtime_ns, f.inode}) {
       ModuleRecord m = std::move(it->second.record);
       m.file = f.path;

@@ -30,18 +30,13 @@ bool is_symlink(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
 }
 
-std::string rel_to(const std::string& path, const std::string& dir) {
-  return path.size() > dir.size() + 1 && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/'
-             ? path.substr(dir.size() + 1)
-             : path;
-}
 
 // A kernel's module files: its own, not the links of its weak-updates/ (real files there count).
 std::vector<WalkedFile> own_module_files(const std::string& module_dir) {
   std::vector<WalkedFile> out;
   const std::string weak = std::string(kWeakUpdatesDir) + "/";
   for (auto& f : walk_module_files(module_dir, {}))
-    if (!(rel_to(f.path, module_dir).starts_with(weak) && is_symlink(f.path))) out.push_back(std::move(f));
+    if (!(relative_path(f.path, module_dir).starts_with(weak) && is_symlink(f.path))) out.push_back(std::move(f));
   return out;
 }
 
@@ -81,7 +76,7 @@ std::map<std::string, std::string> existing_links(const std::string& weak_dir) {
   if (!fs::is_directory(fs::symlink_status(weak_dir, ec))) return out;
   for (auto it = fs::recursive_directory_iterator(weak_dir, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (it->is_symlink(ec)) out[rel_to(it->path().string(), weak_dir)] = read_link(it->path().string());
+    if (it->is_symlink(ec)) out[relative_path(it->path().string(), weak_dir)] = read_link(it->path().string());
   }
   return out;
 }

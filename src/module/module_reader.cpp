@@ -43,14 +43,6 @@ std::string describe_unreadable(const std::string& file, int err) {
   return fmt::format("not a kernel module: no ELF, xz or zstd header ({})", std::strerror(err));
 }
 
-std::string relative_path(const std::string& file, const std::string& module_dir) {
-  if (module_dir.empty()) return file;
-  std::string dir = module_dir;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  if (file.size() > dir.size() + 1 && file.compare(0, dir.size(), dir) == 0 && file[dir.size()] == '/')
-    return file.substr(dir.size() + 1);
-  return file;
-}
 
 // Keys libkmod appends to modinfo for an appended signature (kmod_module_get_info).
 bool is_signature_key(std::string_view key) {
@@ -101,6 +93,15 @@ bool read_plain_modinfo(const std::string& file, ModuleRecord& rec) {
 }
 
 }  // namespace
+
+std::string relative_path(const std::string& file, const std::string& module_dir) {
+  if (module_dir.empty()) return file;
+  std::string dir = module_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (file.size() > dir.size() + 1 && file.compare(0, dir.size(), dir) == 0 && file[dir.size()] == '/')
+    return file.substr(dir.size() + 1);
+  return file;
+}
 
 bool is_module_file_name(std::string_view name) {
   return name.ends_with(".ko") || name.ends_with(".ko.xz") || name.ends_with(".ko.zst") ||

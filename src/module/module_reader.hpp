@@ -46,6 +46,9 @@ class ModuleReader {
   kmod_ctx* ctx_ = nullptr;
 };
 
+// `file` relative to `module_dir` when it lies inside it, else `file` as given.
+std::string relative_path(const std::string& file, const std::string& module_dir);
+
 // True for the file names kmod treats as modules: .ko, .ko.xz, .ko.zst (and .ko.gz, which this
 // libkmod cannot read: reading one gives a clear ReadError).
 bool is_module_file_name(std::string_view name);
