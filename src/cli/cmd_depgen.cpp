@@ -19,6 +19,7 @@ struct DepgenArgs {
   std::string symvers;
   std::string release;
   bool multifile = false;
+  std::string provides_only;  // --provides-only-imported FILE
 };
 
 int run_depgen(const DepgenArgs& a) {
@@ -36,6 +37,15 @@ int run_depgen(const DepgenArgs& a) {
   opt.flavor = a.flavor;
   opt.symvers = a.symvers;
   opt.release = a.release;
+  // Only provides are filtered; the other kinds accept the option (one %kmpkit_depgen_opts for all)
+  // and ignore it.
+  if (!a.provides_only.empty() && kind == DepKind::Provides) {
+    opt.provided_symbols = read_symbol_list(a.provides_only);
+    if (!opt.provided_symbols) {
+      fmt::print(stderr, "kmpkit depgen: cannot read the symbol list {}\n", a.provides_only);
+      return exit_code::input_missing;
+    }
+  }
 
   std::vector<std::string> files;
   for (std::string line; std::getline(std::cin, line);)
@@ -70,6 +80,10 @@ void add_depgen_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--flavor", args->flavor, "Flavor for ksym()/modalias() (default: from vermagic or release)");
   cmd->add_option("--symvers", args->symvers, "Module.symvers of the kernel: treat given non-module files as kernel images");
   cmd->add_option("--release", args->release, "Kernel release for kernel images (default: from the path)");
+  cmd->add_option(kProvidesOnlyImportedOption, args->provides_only,
+                  "ksym()/kernel() provides only for the symbols listed in FILE (one a line; `kmpkit split` "
+                  "writes DIR/imported-symbols for [kmp] provides = \"imported\"); other kinds ignore it")
+      ->type_name("FILE");
   cmd->add_flag("--multifile", args->multifile, "rpm's multifile protocol: ';FILE' before each file's dependencies");
   cmd->footer("All files of one invocation are one package. Exit codes: 0 ok, 1 a module was unreadable (named on stderr), 2 usage.");
   cmd->callback([args, &exit_code] { exit_code = run_depgen(*args); });
