@@ -2,6 +2,7 @@
 // rpm feeds it the package's file paths on stdin (rpm/kmpkit.attr, multifile protocol).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -37,21 +38,24 @@ int run_depgen(const DepgenArgs& a) {
   opt.flavor = a.flavor;
   opt.symvers = a.symvers;
   opt.release = a.release;
-  // Only provides are filtered; the other kinds accept the option (one %kmpkit_depgen_opts for all)
-  // and ignore it.
-  if (!a.provides_only.empty() && kind == DepKind::Provides) {
-    opt.provided_symbols = read_symbol_list(a.provides_only);
-    if (!opt.provided_symbols) {
-      fmt::print(stderr, "kmpkit depgen: cannot read the symbol list {}\n", a.provides_only);
-      return exit_code::input_missing;
-    }
-  }
 
   std::vector<std::string> files;
   for (std::string line; std::getline(std::cin, line);)
     if (!line.empty()) files.push_back(line);
   auto pkg = read_package_files(files, opt, read_parts_for(kind));
   for (const auto& e : pkg.errors) fmt::print(stderr, "kmpkit depgen: {}: {}\n", e.file, e.message);
+  // Only provides are filtered; the other kinds accept the option (one %kmpkit_depgen_opts for all)
+  // and ignore it. The list is read only when there is a symbol to filter (rpm 4.18 calls the
+  // generator once per file, and most modules export nothing), but then it must be readable.
+  bool exports = !pkg.kernels.empty() ||
+                 std::any_of(pkg.modules.begin(), pkg.modules.end(), [](const auto& m) { return !m.exports.empty(); });
+  if (!a.provides_only.empty() && kind == DepKind::Provides && exports) {
+    opt.provided_symbols = read_symbol_list(a.provides_only);
+    if (!opt.provided_symbols) {
+      fmt::print(stderr, "kmpkit depgen: cannot read the symbol list {}\n", a.provides_only);
+      return exit_code::input_missing;
+    }
+  }
   std::string out;
   for (const auto& fd : generate_dependencies(pkg, kind, opt)) {
     if (a.multifile) {
