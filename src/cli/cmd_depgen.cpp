@@ -2,6 +2,7 @@
 // rpm feeds it the package's file paths on stdin (rpm/kmpkit.attr, multifile protocol).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -19,6 +20,7 @@ struct DepgenArgs {
   std::string symvers;
   std::string release;
   bool multifile = false;
+  std::string provides_only;  // --provides-only-imported FILE
 };
 
 int run_depgen(const DepgenArgs& a) {
@@ -42,6 +44,18 @@ int run_depgen(const DepgenArgs& a) {
     if (!line.empty()) files.push_back(line);
   auto pkg = read_package_files(files, opt, read_parts_for(kind));
   for (const auto& e : pkg.errors) fmt::print(stderr, "kmpkit depgen: {}: {}\n", e.file, e.message);
+  // Only provides are filtered; the other kinds accept the option (one %kmpkit_depgen_opts for all)
+  // and ignore it. The list is read only when there is a symbol to filter (rpm 4.18 calls the
+  // generator once per file, and most modules export nothing), but then it must be readable.
+  bool exports = !pkg.kernels.empty() ||
+                 std::any_of(pkg.modules.begin(), pkg.modules.end(), [](const auto& m) { return !m.exports.empty(); });
+  if (!a.provides_only.empty() && kind == DepKind::Provides && exports) {
+    opt.provided_symbols = read_symbol_list(a.provides_only);
+    if (!opt.provided_symbols) {
+      fmt::print(stderr, "kmpkit depgen: cannot read the symbol list {}\n", a.provides_only);
+      return exit_code::input_missing;
+    }
+  }
   std::string out;
   for (const auto& fd : generate_dependencies(pkg, kind, opt)) {
     if (a.multifile) {
@@ -70,6 +84,10 @@ void add_depgen_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--flavor", args->flavor, "Flavor for ksym()/modalias() (default: from vermagic or release)");
   cmd->add_option("--symvers", args->symvers, "Module.symvers of the kernel: treat given non-module files as kernel images");
   cmd->add_option("--release", args->release, "Kernel release for kernel images (default: from the path)");
+  cmd->add_option(kProvidesOnlyImportedOption, args->provides_only,
+                  "ksym()/kernel() provides only for the symbols listed in FILE (one a line; `kmpkit split` "
+                  "writes DIR/imported-symbols for [kmp] provides = \"imported\"); other kinds ignore it")
+      ->type_name("FILE");
   cmd->add_flag("--multifile", args->multifile, "rpm's multifile protocol: ';FILE' before each file's dependencies");
   cmd->footer("All files of one invocation are one package. Exit codes: 0 ok, 1 a module was unreadable (named on stderr), 2 usage.");
   cmd->callback([args, &exit_code] { exit_code = run_depgen(*args); });

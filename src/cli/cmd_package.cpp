@@ -214,6 +214,7 @@ int run_split(const SplitArgs& a, const char* cmd) {
   so.url = pol.url;
   so.vendor = pol.vendor;
   if (plan.flavor != package::default_flavor(inv)) so.depgen_flavor = plan.flavor;
+  so.provides_imported = pol.provides == policy::ProvidesMode::Imported;
   so.host_base = a.host_base;
   rpm::SplitResult res;
   try {

@@ -215,6 +215,13 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
     else
       problems.push_back({fmt::format("{}: [kmp] dependencies must be \"ksym\" or \"ksym+package\", not \"{}\"",
                                       source, deps)});
+    std::string provides = "all";
+    r.string("provides", provides);
+    if (provides == "all") p.provides = ProvidesMode::All;
+    else if (provides == "imported") p.provides = ProvidesMode::Imported;
+    else
+      problems.push_back({fmt::format("{}: [kmp] provides must be \"all\" or \"imported\", not \"{}\"",
+                                      source, provides)});
   }
   if (const toml::table* t = top.table("build")) {
     TableReader r(*t, "build", source, problems);

@@ -51,6 +51,11 @@ enum class DependencyMode {
   KsymAndPackage,  // plus a hard Requires on the package providing each needed symbol
 };
 
+enum class ProvidesMode {
+  All,       // ksym() provides for every exported symbol
+  Imported,  // only for symbols some module of the kernel imports (DIR/imported-symbols)
+};
+
 struct Policy {
   std::string source;  // file the policy was read from (for messages)
 
@@ -81,6 +86,7 @@ struct Policy {
 
   // [kmp]
   DependencyMode dependencies = DependencyMode::Ksym;
+  ProvidesMode provides = ProvidesMode::All;
 
   // [build]
   unsigned shards = 0;  // 0 = automatic

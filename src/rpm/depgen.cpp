@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <unordered_set>
 
@@ -76,6 +78,11 @@ void add_unique(std::vector<std::string>& out, std::unordered_set<std::string>& 
   if (seen.insert(dep).second) out.push_back(std::move(dep));
 }
 
+bool symbol_provided(const DepgenOptions& options, const std::string& symbol) {
+  return !options.provided_symbols ||
+         std::binary_search(options.provided_symbols->begin(), options.provided_symbols->end(), symbol);
+}
+
 std::string kernel_flavor(const KernelImageFile& k, const DepgenOptions& options) {
   if (!options.flavor.empty()) return options.flavor;
   return flavor_from_release(k.release);
@@ -115,6 +122,44 @@ std::vector<std::string> softdep_modules(std::string_view softdep) {
     i = j;
   }
   return out;
+}
+
+std::vector<std::string> imported_symbol_names(const std::vector<ModuleRecord>& modules) {
+  std::vector<std::string> out;
+  for (const auto& m : modules) {
+    for (const auto& v : m.versions) out.push_back(v.name);
+    for (const auto& d : m.dependency_symbols) out.push_back(d.name);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::optional<std::vector<std::string>> read_symbol_list(const std::string& path) {
+  // Read once per generator call (rpm 4.18: once per file), so one read and no sort when the file is
+  // already sorted, as `kmpkit split` writes it.
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return std::nullopt;
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
+  for (size_t i = 0; i < text.size();) {
+    size_t j = text.find('\n', i);
+    if (j == std::string::npos) j = text.size();
+    if (j > i) out.emplace_back(text, i, j - i);
+    i = j + 1;
+  }
+  if (!std::is_sorted(out.begin(), out.end())) std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool write_symbol_list(const std::string& path, const std::vector<std::string>& names) {
+  std::ofstream out(path, std::ios::trunc);
+  for (const auto& n : names) out << n << '\n';
+  out.close();
+  return static_cast<bool>(out);
 }
 
 unsigned read_parts_for(DepKind kind) {
@@ -157,7 +202,8 @@ std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, Dep
       std::unordered_set<std::string> seen;
       add_unique(fd.deps, seen, kmod_dependency(m.file, style));
       std::string flavor = module_flavor(m, options);
-      for (const auto& e : m.exports) add_unique(fd.deps, seen, ksym_dependency(flavor, e.name, e.crc, style));
+      for (const auto& e : m.exports)
+        if (symbol_provided(options, e.name)) add_unique(fd.deps, seen, ksym_dependency(flavor, e.name, e.crc, style));
       out.push_back(std::move(fd));
     }
     for (const auto& k : pkg.kernels) {
@@ -167,7 +213,8 @@ std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, Dep
       add_unique(fd.deps, seen, "kernel-" + flavor);
       if (!k.release.empty()) add_unique(fd.deps, seen, "kernel-uname-r = " + k.release);
       for (const auto& e : k.symvers)
-        if (e.module == "vmlinux") add_unique(fd.deps, seen, ksym_dependency(flavor, e.symbol, e.crc, style, true));
+        if (e.module == "vmlinux" && symbol_provided(options, e.symbol))
+          add_unique(fd.deps, seen, ksym_dependency(flavor, e.symbol, e.crc, style, true));
       for (const auto& b : k.builtin_modules) add_unique(fd.deps, seen, kmod_dependency(b, style));
       out.push_back(std::move(fd));
     }

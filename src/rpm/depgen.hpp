@@ -1,6 +1,7 @@
 #pragma once
 // The rpm dependency generator: which Provides / Requires / Supplements / Recommends the files of
 // one package carry (formats: docs/dependency-formats.md, after SUSE's kernel packaging).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct DepgenOptions {
   std::string symvers;         // explicit Module.symvers: marks image files as kernel images (rhel: kernel() requires)
   std::string release;         // explicit kernel release for image files
   unsigned threads = 0;
+  // When set (--provides-only-imported FILE): ksym()/kernel() provides only for these symbol names
+  // (sorted, C locale), e.g. the symbols some module of the kernel imports. kmod() and the kernel
+  // image's other provides are unaffected.
+  std::optional<std::vector<std::string>> provided_symbols;
 };
 
 struct FileDependencies {
@@ -49,6 +54,17 @@ unsigned read_parts_for(DepKind kind);
 // (requires minus own provides, supplements sorted and merged over all modules) are applied.
 std::vector<FileDependencies> generate_dependencies(const PackageFiles& package, DepKind kind,
                                                     const DepgenOptions& options);
+
+// The symbol names some module imports (its __versions table and undefined symbols), sorted and
+// unique: what `[kmp] provides = "imported"` keeps ksym() provides for.
+std::vector<std::string> imported_symbol_names(const std::vector<ModuleRecord>& modules);
+// A symbol list file: one name a line. read_symbol_list sorts and deduplicates (nullopt when the
+// file cannot be read); write_symbol_list returns false on a write error.
+std::optional<std::vector<std::string>> read_symbol_list(const std::string& path);
+bool write_symbol_list(const std::string& path, const std::vector<std::string>& names);
+// The file name `kmpkit split` writes the list to (inside DIR), and the depgen option naming it.
+inline constexpr const char* kImportedSymbolsFile = "imported-symbols";
+inline constexpr const char* kProvidesOnlyImportedOption = "--provides-only-imported";
 
 // Single dependency strings, shared with the packaging code.
 std::string kmod_dependency(std::string_view module_file_or_name, DepStyle style);

@@ -16,6 +16,7 @@
 
 #include "depmod/cache.hpp"
 #include "depmod/store.hpp"
+#include "rpm/depgen.hpp"
 #include "rpm/host_base.hpp"
 #include "rpm/modalias_patterns.hpp"
 #include "rpm/patterns_xml.hpp"
@@ -97,7 +98,13 @@ std::string spec_header(const PackagePlan& plan, const SplitOptions& o, const st
     s += "# The dependency generator: the kmpkit that wrote this spec, pinned in DIR/bin.\n";
     s += "%global __kmpkit %{_sourcedir}/bin/kmpkit\n";
   }
-  if (!o.depgen_flavor.empty()) s += fmt::format("%global kmpkit_depgen_opts --flavor {}\n", o.depgen_flavor);
+  std::string depgen_opts;
+  if (!o.depgen_flavor.empty()) depgen_opts += fmt::format(" --flavor {}", o.depgen_flavor);
+  if (o.provides_imported) {  // ksym() provides only for symbols some module of this kernel imports
+    s += "# [kmp] provides = \"imported\": ksym() provides only for the symbols listed there.\n";
+    depgen_opts += fmt::format(" {} %{{_sourcedir}}/{}", kProvidesOnlyImportedOption, kImportedSymbolsFile);
+  }
+  if (!depgen_opts.empty()) s += fmt::format("%global kmpkit_depgen_opts{}\n", depgen_opts);
   s += "# Module files reach the packages byte for byte (no strip, no debuginfo, no brp step).\n";
   s += "%kmpkit_keep_modules_intact\n";
   s += "# Kernel modules are not programs: keep rpm's ELF dependency generator off them.\n";
@@ -247,6 +254,12 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
     }
     if (ec) throw std::runtime_error(fmt::format("cannot copy {} to {}: {}", o.kmpkit_binary, pinned.string(), ec.message()));
   }
+
+  // [kmp] provides = "imported": the symbols some module of this kernel imports, for depgen.
+  const fs::path imported_list = dir / kImportedSymbolsFile;
+  fs::remove(imported_list, ec);
+  if (o.provides_imported && !write_symbol_list(imported_list.string(), imported_symbol_names(inv.modules)))
+    throw std::runtime_error(fmt::format("cannot write {}", imported_list.string()));
 
   const std::string module_root = fs::absolute(inv.tree.module_dir).lexically_normal().string();
   const std::string kdir = "/lib/modules/" + plan.kver;

@@ -25,6 +25,7 @@ struct SplitOptions {
   std::string url;
   std::string vendor;
   std::string depgen_flavor;    // passed as kmpkit_depgen_opts --flavor when not the vermagic flavor
+  bool provides_imported = false;  // [kmp] provides = "imported": write DIR/imported-symbols, pass it to depgen
   bool host_base = false;       // also write host-base.spec (/bin/sh, kmpkit, depmod for empty roots)
 };
 

@@ -114,6 +114,25 @@ paths = "kernel/**"
   EXPECT_TRUE(has_problem(r, "'paths' in [set #1] must be an array of strings")) << all_problems(r);
 }
 
+TEST(Policy, KmpProvides) {
+  auto def = load_policy_string("[kmp]\ndependencies = \"ksym\"\n", "d.toml");
+  ASSERT_TRUE(def.policy) << all_problems(def);
+  EXPECT_EQ(def.policy->provides, ProvidesMode::All);
+  auto imported = load_policy_string("[kmp]\nprovides = \"imported\"\n", "i.toml");
+  ASSERT_TRUE(imported.policy) << all_problems(imported);
+  EXPECT_EQ(imported.policy->provides, ProvidesMode::Imported);
+  auto all = load_policy_string("[kmp]\nprovides = \"all\"\n", "a.toml");
+  ASSERT_TRUE(all.policy) << all_problems(all);
+  EXPECT_EQ(all.policy->provides, ProvidesMode::All);
+  auto bad = load_policy_string("[kmp]\nprovides = \"some\"\n", "b.toml");
+  EXPECT_FALSE(bad.policy);
+  EXPECT_TRUE(has_problem(bad, "b.toml: [kmp] provides must be \"all\" or \"imported\", not \"some\""))
+      << all_problems(bad);
+  auto wrong_type = load_policy_string("[kmp]\nprovides = true\n", "w.toml");
+  EXPECT_FALSE(wrong_type.policy);
+  EXPECT_TRUE(has_problem(wrong_type, "'provides' in [kmp] must be a string")) << all_problems(wrong_type);
+}
+
 TEST(Policy, SyntaxErrorsNameTheLine) {
   auto r = load_policy_string("[kernel\nflavor = 1\n", "bad.toml");
   EXPECT_FALSE(r.policy);
@@ -213,6 +232,7 @@ TEST(Policy, TheShippedDefaultPolicyLoads) {
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   EXPECT_TRUE(r.policy->keep.empty());
   EXPECT_EQ(r.policy->dependencies, DependencyMode::Ksym);
+  EXPECT_EQ(r.policy->provides, ProvidesMode::All);
 }
 
 TEST(Glob, PathGlobs) {
