@@ -1,5 +1,7 @@
 #include "rpm/repo_builder.hpp"
 
+#include "rpm/generated_check.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -200,6 +203,17 @@ BuildResult build_repository(const BuildOptions& o) {
   if (ec) return fail(exit_code::io_error, fmt::format("cannot create {}: {}", repo.string(), ec.message()));
   r.repo_dir = repo.string();
 
+  auto rpmbuild_argv = [&](const std::string& spec) {
+    std::string stem = fs::path(spec).stem().string();
+    return std::vector<std::string>{"rpmbuild",
+                                    "-bb",
+                                    "--define", "_smp_build_nthreads " + std::to_string(threads_each),
+                                    "--define", "_topdir " + (work / stem).string(),
+                                    "--define", "_sourcedir " + dir.string(),
+                                    "--define", "_rpmdir " + repo.string(),
+                                    (dir / spec).string()};
+  };
+
   // rpmbuild, `parallel` at a time.
   auto t_rpm = Clock::now();
   struct Running {
@@ -225,14 +239,7 @@ BuildResult build_repository(const BuildOptions& o) {
       std::string stem = fs::path(j.spec).stem().string();
       std::string log = (logs / (stem + ".log")).string();
       fs::create_directories(work / stem, ec);
-      std::vector<std::string> argv = {"rpmbuild",
-                                       "-bb",
-                                       "--define", "_smp_build_nthreads " + std::to_string(threads_each),
-                                       "--define", "_topdir " + (work / stem).string(),
-                                       "--define", "_sourcedir " + dir.string(),
-                                       "--define", "_rpmdir " + repo.string(),
-                                       (dir / j.spec).string()};
-      pid_t pid = spawn(argv, log);
+      pid_t pid = spawn(rpmbuild_argv(j.spec), log);
       r.specs[next] = {j.spec, 0, 0, 0, log};
       if (pid < 0) {
         failed = true;
@@ -270,8 +277,41 @@ BuildResult build_repository(const BuildOptions& o) {
     }
     report();
   }
+  if (failed) {
+    r.rpmbuild_seconds = since(t_rpm);
+    return fail(exit_code::tool_failed, failure);
+  }
+  // What rpmbuild wrote: every KMP with the kmod() provides kmpkit depgen generates. A spec that
+  // wrote one without is built once more; twice is an error (nothing is published).
+  for (int attempt = 0;; ++attempt) {
+    std::vector<MissingDependencies> missing;
+    try {
+      missing = packages_missing_generated_dependencies(repo.string());
+    } catch (const std::exception& e) {
+      return fail(exit_code::tool_failed, e.what());
+    }
+    if (missing.empty()) break;
+    if (attempt == 1)
+      return fail(exit_code::tool_failed,
+                  fmt::format("rpmbuild wrote {} package(s) without the dependencies kmpkit depgen generates, twice "
+                              "(e.g. {}: no kmod() provide for {}); see {}; nothing was published",
+                              missing.size(), missing[0].package, missing[0].module, logs.string()));
+    std::set<std::string> bad;
+    for (const auto& m : missing) bad.insert(m.package);
+    for (const auto& s : manifest.at("specs")) {
+      bool hit = false;
+      for (const auto& p : s.at("packages")) hit |= bad.count(p.get<std::string>()) > 0;
+      if (!hit) continue;
+      std::string spec = s.at("file");
+      std::string log = (logs / (fs::path(spec).stem().string() + ".rebuild.log")).string();
+      if (int rc = run_logged(rpmbuild_argv(spec), log); rc != 0)
+        return fail(exit_code::tool_failed,
+                    fmt::format("rpmbuild {} (again: a package lacked its generated dependencies) failed (exit {}); the "
+                                "end of {}:\n{}",
+                                spec, rc, log, tail(log, 25)));
+    }
+  }
   r.rpmbuild_seconds = since(t_rpm);
-  if (failed) return fail(exit_code::tool_failed, failure);
 
   // The repository metadata.
   auto t_repo = Clock::now();

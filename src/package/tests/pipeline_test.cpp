@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline_support.hpp"
+#include "rpm/generated_check.hpp"
 #include "solver/installed_check.hpp"
 
 namespace kmpkit::test {
@@ -440,6 +441,27 @@ TEST(Pipeline, KabiSchemeSplit) {
                  q(f.kver) + " --out " + q(dir + "/old") + " --baseline " + q(dir + "/baseline"));
   EXPECT_EQ(old.exit_code, 2);
   EXPECT_NE(old.err.find("a baseline needs [naming] scheme = \"kabi\""), std::string::npos) << old.err;
+}
+
+TEST(Pipeline, PackagesWithoutTheirGeneratedDependenciesAreFound) {
+  const auto& f = fixture();
+  EXPECT_EQ(rpm::packages_missing_generated_dependencies(f.repo).size(), 0u);
+  // A KMP built with the generator switched off for its file: no kmod() provide.
+  std::string dir = temp_dir("kmpkit-nodeps");
+  pl::write_text(dir + "/src/kmpt_core.ko", pl::read_text(test_modules_dir() + "/plain/kmpt_core.ko"));
+  pl::write_text(dir + "/nodeps.spec", "Name: nodeps-kmp-amd64\nVersion: 1\nRelease: 1\nSummary: s\nLicense: GPL\n"
+                                       "%global __kmpkit_path ^/nothing$\n%kmpkit_keep_modules_intact\n"
+                                       "%description\nd\n%install\n"
+                                       "install -D -m 0644 %{_sourcedir}/kmpt_core.ko "
+                                       "%{buildroot}/lib/modules/" + f.kver + "/extra/kmpt_core.ko\n"
+                                       "%files\n/lib/modules/" + f.kver + "/extra/kmpt_core.ko\n");
+  auto b = run("rpmbuild -bb --define " + q("_topdir " + dir + "/top") + " --define " + q("_sourcedir " + dir + "/src") +
+               " --define " + q("_rpmdir " + dir + "/repo") + " " + q(dir + "/nodeps.spec") + " 2>&1");
+  ASSERT_EQ(b.exit_code, 0) << b.out;
+  auto missing = rpm::packages_missing_generated_dependencies(dir + "/repo");
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_EQ(missing[0].package, "nodeps-kmp-amd64");
+  EXPECT_EQ(missing[0].module, "/lib/modules/" + f.kver + "/extra/kmpt_core.ko");
 }
 
 TEST(Pipeline, CommandLineErrors) {
