@@ -14,6 +14,7 @@
 #
 #   bench/scale.sh                            the default policy
 #   PROVIDES=imported bench/scale.sh          the same policy with [kmp] provides = "imported"
+#   SCHEME=kabi bench/scale.sh                the same policy with [naming] scheme = "kabi"
 #
 # Environment: KMPKIT (binary; default build/src/kmpkit), OLD_ROOT / NEW_ROOT (unpacked kernels;
 # default /var/cache/kmpkit/kernel-6.1.0-{53,54}), POLICY, PROVIDES (overrides [kmp] provides),
@@ -65,6 +66,11 @@ else
 fi
 mode=$(provides_of "$policy")
 mode=${mode:-all}
+# SCHEME=kabi: KMPs named by their KABI id ([naming] scheme, docs/kabi.md).
+if [ "${SCHEME:-}" = kabi ] && ! grep -q '^scheme *= *"kabi"' "$policy"; then
+  sed -i 's/^\[naming\]$/[naming]\nscheme = "kabi"/' "$policy"
+fi
+grep -q '^scheme *= *"kabi"' "$policy" && mode=$mode-kabi
 key=$mode-$(sha256sum "$policy" | cut -c1-12)
 work=$CACHE/$key
 mkdir -p "$work"
@@ -127,8 +133,10 @@ zyp() {  # $1 = root, rest: zypper arguments
   local r=$1; shift
   ZYPP_LOCKFILE_ROOT=$r ZYPP_LOGFILE=$r/zypper.log zypper --root "$r" -n --no-gpg-checks "$@"
 }
-new_root() {  # $1 = root: empty, rpmdb at /var/lib/rpm
-  rm -rf "$1"; mkdir -p "$1/var/lib/rpm"
+new_root() {  # $1 = root: empty, rpmdb at /var/lib/rpm; kernels side by side (libzypp reads
+  # multiversion from the target root's config, not from ZYPP_CONF)
+  rm -rf "$1"; mkdir -p "$1/var/lib/rpm" "$1/etc/zypp/multiversion.d"
+  echo "provides:multiversion(kernel)" > "$1/etc/zypp/multiversion.d/kernel.conf"
 }
 # What a `zypper ... --dry-run` would do: "N new packages to install" etc. on one line.
 # Versions of the packages a `zypper in --details` would install: "47 x 6.1.0-53, 26 x 6.1.0-54".

@@ -21,6 +21,7 @@ struct DepgenArgs {
   std::string release;
   bool multifile = false;
   std::string provides_only;  // --provides-only-imported FILE
+  std::string prefix_map;     // --modalias-prefix-map FILE
 };
 
 int run_depgen(const DepgenArgs& a) {
@@ -56,6 +57,15 @@ int run_depgen(const DepgenArgs& a) {
       return exit_code::input_missing;
     }
   }
+  // The prefix map, likewise, only for supplements of modules that have device aliases.
+  bool aliases = std::any_of(pkg.modules.begin(), pkg.modules.end(), [](const auto& m) { return !m.aliases().empty(); });
+  if (!a.prefix_map.empty() && kind == DepKind::Supplements && aliases) {
+    opt.modalias_prefixes = read_prefix_map(a.prefix_map);
+    if (!opt.modalias_prefixes) {
+      fmt::print(stderr, "kmpkit depgen: cannot read the modalias prefix map {}\n", a.prefix_map);
+      return exit_code::input_missing;
+    }
+  }
   std::string out;
   for (const auto& fd : generate_dependencies(pkg, kind, opt)) {
     if (a.multifile) {
@@ -87,6 +97,11 @@ void add_depgen_command(CLI::App& app, int& exit_code) {
   cmd->add_option(kProvidesOnlyImportedOption, args->provides_only,
                   "ksym()/kernel() provides only for the symbols listed in FILE (one a line; `kmpkit split` "
                   "writes DIR/imported-symbols for [kmp] provides = \"imported\"); other kinds ignore it")
+      ->type_name("FILE");
+  cmd->add_option(kModaliasPrefixOption, args->prefix_map,
+                  "modalias() supplements conditioned on the capability FILE maps each module name to (\"NAME "
+                  "CAPABILITY\" lines; `kmpkit split` writes DIR/modalias-prefixes in the kabi scheme) instead of "
+                  "kernel-FLAVOR; other kinds ignore it")
       ->type_name("FILE");
   cmd->add_flag("--multifile", args->multifile, "rpm's multifile protocol: ';FILE' before each file's dependencies");
   cmd->footer("All files of one invocation are one package. Exit codes: 0 ok, 1 a module was unreadable (named on stderr), 2 usage.");

@@ -135,6 +135,8 @@ const PlannedPackage* PackagePlan::find(const std::string& name) const {
   return nullptr;
 }
 
+std::string kmp_declaration(const std::string& kmp_name) { return "kmp-for(" + kmp_name + ")"; }
+
 std::pair<std::string, std::string> version_release_from_kver(const std::string& kver) {
   auto dash = kver.find('-');
   std::string version = kver.substr(0, dash);
@@ -319,6 +321,11 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
       // in by `zypper up` when the new kernel arrives and an earlier build is installed.
       p.provides.push_back(fmt::format("{} = {}-{}", p.base_name, plan.version, plan.release));
       p.supplements.push_back(fmt::format("({} and kernel-uname-r = {})", p.base_name, plan.kver));
+      // The kernel declares every build of its plan (kmp-for()); the build's hardware supplements
+      // are conditioned on it (kmpkit depgen --modalias-prefix-map), so a repository with several
+      // kernels' builds gives each kernel its own builds, not those of another KABI that happen to
+      // satisfy its ksym() requirements.
+      plan.kernel.provides.push_back(kmp_declaration(p.name));
     }
   }
   if (!options.published_before.empty()) {
@@ -355,7 +362,7 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
           (s.weak ? rec : req).insert(target);
         }
       for (auto& r : req) rec.erase(r);
-      p.requires_.assign(req.begin(), req.end());
+      p.requires_.insert(p.requires_.end(), req.begin(), req.end());
       p.recommends.assign(rec.begin(), rec.end());
     }
   }

@@ -62,6 +62,10 @@ struct PlanOptions {
 
 PlanResult make_plan(const policy::Policy& policy, const KernelInventory& inventory, const PlanOptions& options = {});
 
+// kabi scheme: the capability a kernel package provides for each KMP build of its plan (built or
+// kept from a baseline) and that the KMP requires: "kmp-for(ext4-kmp-amd64-3f0c9a1e)".
+std::string kmp_declaration(const std::string& kmp_name);
+
 // Kernel version and release from a kernel release string: "6.1.0-56-amd64" → {"6.1.0", "56"};
 // no ABI part gives release "1". '-' never appears in either.
 std::pair<std::string, std::string> version_release_from_kver(const std::string& kver);

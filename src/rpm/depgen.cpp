@@ -250,6 +250,9 @@ std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, Dep
     std::set<std::string> encoded;
     for (const auto& m : pkg.modules) {
       std::string prefix = "kernel-" + module_flavor(m, options) + ":";
+      if (options.modalias_prefixes)
+        if (auto it = options.modalias_prefixes->find(m.name); it != options.modalias_prefixes->end())
+          prefix = it->second + ":";
       for (const auto& a : m.aliases())
         if (is_device_alias(a)) encoded.insert(prefix + encode_modalias(a));
     }
@@ -271,6 +274,27 @@ std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, Dep
       for (const auto& name : softdep_modules(s)) add_unique(fd.deps, seen, kmod_dependency(name, style));
     for (const auto& f : m.firmware()) add_unique(fd.deps, seen, "firmware(" + f + ")");
     out.push_back(std::move(fd));
+  }
+  return out;
+}
+
+}  // namespace kmpkit
+
+namespace kmpkit {
+
+std::optional<std::unordered_map<std::string, std::string>> read_prefix_map(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) return std::nullopt;
+  std::unordered_map<std::string, std::string> out;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t nl = text->find('\n', pos);
+    if (nl == std::string::npos) nl = text->size();
+    std::string line = text->substr(pos, nl - pos);
+    pos = nl + 1;
+    auto sp = line.find(' ');
+    if (sp == std::string::npos || sp == 0 || sp + 1 == line.size()) continue;
+    out.emplace(line.substr(0, sp), line.substr(sp + 1));
   }
   return out;
 }

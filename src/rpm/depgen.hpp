@@ -3,6 +3,7 @@
 // one package carry (formats: docs/dependency-formats.md, after SUSE's kernel packaging).
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "module/kernel_files.hpp"
@@ -37,6 +38,10 @@ struct DepgenOptions {
   // (sorted, C locale), e.g. the symbols some module of the kernel imports. kmod() and the kernel
   // image's other provides are unaffected.
   std::optional<std::vector<std::string>> provided_symbols;
+  // When set (--modalias-prefix-map FILE): module name → the capability its modalias() supplements
+  // are conditioned on instead of kernel-FLAVOR (kabi scheme: "kmp-for(NAME)", which only the
+  // kernels that declare the build provide; libsolv ANDs the part before the first ':').
+  std::optional<std::unordered_map<std::string, std::string>> modalias_prefixes;
 };
 
 struct FileDependencies {
@@ -65,6 +70,10 @@ bool write_symbol_list(const std::string& path, const std::vector<std::string>& 
 // The file name `kmpkit split` writes the list to (inside DIR), and the depgen option naming it.
 inline constexpr const char* kImportedSymbolsFile = "imported-symbols";
 inline constexpr const char* kProvidesOnlyImportedOption = "--provides-only-imported";
+// The kabi scheme's map (module name, space, prefix: one a line), its file in DIR and the option.
+std::optional<std::unordered_map<std::string, std::string>> read_prefix_map(const std::string& path);
+inline constexpr const char* kModaliasPrefixFile = "modalias-prefixes";
+inline constexpr const char* kModaliasPrefixOption = "--modalias-prefix-map";
 
 // Single dependency strings, shared with the packaging code.
 std::string kmod_dependency(std::string_view module_file_or_name, DepStyle style);

@@ -104,6 +104,10 @@ std::string spec_header(const PackagePlan& plan, const SplitOptions& o, const st
     s += "# [kmp] provides = \"imported\": ksym() provides only for the symbols listed there.\n";
     depgen_opts += fmt::format(" {} %{{_sourcedir}}/{}", kProvidesOnlyImportedOption, kImportedSymbolsFile);
   }
+  if (plan.kabi_scheme) {  // hardware supplements only where a kernel declares the build (kmp-for())
+    s += "# kabi scheme: modalias() supplements on kmp-for(NAME), which the kernels that use the build provide.\n";
+    depgen_opts += fmt::format(" {} %{{_sourcedir}}/{}", kModaliasPrefixOption, kModaliasPrefixFile);
+  }
   if (!depgen_opts.empty()) s += fmt::format("%global kmpkit_depgen_opts{}\n", depgen_opts);
   s += "# Module files reach the packages byte for byte (no strip, no debuginfo, no brp step).\n";
   s += "%kmpkit_keep_modules_intact\n";
@@ -255,6 +259,15 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
     if (ec) throw std::runtime_error(fmt::format("cannot copy {} to {}: {}", o.kmpkit_binary, pinned.string(), ec.message()));
   }
 
+  // kabi scheme: module name → kmp-for(its KMP), for depgen's modalias() supplements.
+  const fs::path prefix_map = dir / kModaliasPrefixFile;
+  fs::remove(prefix_map, ec);
+  if (plan.kabi_scheme) {
+    std::string text;
+    for (const auto& k : plan.kmps)
+      for (size_t i : k.modules) text += inv.modules[i].name + " " + package::kmp_declaration(k.name) + "\n";
+    write_file(prefix_map, text);
+  }
   // [kmp] provides = "imported": the symbols some module of this kernel imports, for depgen.
   const fs::path imported_list = dir / kImportedSymbolsFile;
   fs::remove(imported_list, ec);

@@ -388,6 +388,12 @@ TEST(Pipeline, KabiSchemeSplit) {
   EXPECT_NE(kernel.find("%transfiletriggerpostun -- /lib/modules/\n"), std::string::npos);
   EXPECT_NE(kernel.find("%preun\nif [ \"$1\" = 0 ]; then %{kmpkit_weak_updates_command} --clear || :; fi\n"),
             std::string::npos);
+  // The kernel declares its builds; their hardware supplements are conditioned on that.
+  EXPECT_NE(kernel.find("--modalias-prefix-map %{_sourcedir}/modalias-prefixes"), std::string::npos);
+  auto prefixes = pl::read_text(dir + "/out/modalias-prefixes");
+  EXPECT_TRUE(std::regex_search(prefixes, std::regex("(^|\n)kmpt_alias kmp-for\\(kmpt_alias-kmp-amd64-[0-9a-f]{8}\\)\n")))
+      << prefixes;
+  EXPECT_TRUE(std::regex_search(kernel, std::regex("Provides: kmp-for\\(kmpt_alias-kmp-amd64-[0-9a-f]{8}\\)\n")));
   auto manifest = nlohmann::json::parse(pl::read_text(dir + "/out/kmpkit-split.json"));
   EXPECT_EQ(manifest["scheme"], "kabi");
   std::string shards;

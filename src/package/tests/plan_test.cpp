@@ -265,8 +265,10 @@ dependencies = "ksym+package"
   EXPECT_TRUE(std::any_of(r.plan.kmps.begin(), r.plan.kmps.end(), [](const PlannedPackage& k) {
     return k.base_name == "netfilter-kmp-amd64" && k.name.starts_with("netfilter-kmp-amd64-") && k.modules.size() == 3;
   }));
-  // ext4 needs jbd2's and mbcache's packages, by their full (KABI) names.
+  // ext4 needs jbd2's and mbcache's packages, by their full (KABI) names; the kernel declares
+  // every build.
   EXPECT_EQ(ext4->requires_.size(), 2u) << joined(ext4->requires_);
+  for (const auto& k : r.plan.kmps) EXPECT_TRUE(has(r.plan.kernel.provides, "kmp-for(" + k.name + ")")) << k.name;
   // Patterns name the base names, which every build provides.
   const auto& fw = r.plan.patterns.at(0);
   EXPECT_EQ(fw.requires_, (std::vector<std::string>{"ext4-kmp-amd64", "netfilter-kmp-amd64"}));
@@ -299,6 +301,8 @@ dependencies = "ksym+package"
   auto r4 = make_plan(pol, inv, o);
   ASSERT_TRUE(r4.problems.empty()) << joined(r4.problems);
   for (const auto& k : r4.plan.kmps) EXPECT_EQ(k.publish, k.name != ext4->name) << k.name;
+  // The kernel declares the kept build too (it serves this kernel).
+  EXPECT_TRUE(has(r4.plan.kernel.provides, "kmp-for(" + ext4->name + ")"));
   // ... which the kernel-version scheme refuses: every kernel needs all its KMPs there.
   auto r5 = make_plan(parse(""), inv, o);
   EXPECT_FALSE(r5.problems.empty());

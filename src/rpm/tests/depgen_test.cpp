@@ -106,6 +106,28 @@ TEST(Depgen, SupplementsEncodedFilteredMerged) {
   EXPECT_TRUE(renamed[0].starts_with("modalias(kernel-default:"));
 }
 
+TEST(Depgen, SupplementsOnAPrefixMap) {
+  auto file = test_modules_dir() + "/zst/kmpt_alias.ko.zst";
+  auto map = temp_dir("kmpkit-prefix") + "/modalias-prefixes";
+  std::ofstream(map) << "kmpt_core kmp-for(kmpt_core-kmp-amd64-00000000)\nkmpt_alias kmp-for(kmpt_alias-kmp-amd64-0badcafe)\n";
+  auto plain = depgen({file}, "--supplements");
+  auto mapped = depgen({file}, "--supplements --modalias-prefix-map " + shell_quote(map));
+  ASSERT_EQ(mapped.size(), plain.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    std::string expected = plain[i];
+    expected.replace(0, std::string("modalias(kernel-amd64").size(), "modalias(kmp-for(kmpt_alias-kmp-amd64-0badcafe)");
+    EXPECT_EQ(mapped[i], expected);
+  }
+  // A module the map does not name keeps kernel-FLAVOR; other kinds ignore the option; a missing
+  // map is an error only when it is needed.
+  std::ofstream(map) << "other kmp-for(x)\n";
+  EXPECT_EQ(depgen({file}, "--supplements --modalias-prefix-map " + shell_quote(map)), plain);
+  EXPECT_EQ(depgen({file}, "--requires --modalias-prefix-map /nonexistent"), depgen({file}, "--requires"));
+  int rc = 0;
+  depgen({file}, "--supplements --modalias-prefix-map /nonexistent", &rc);
+  EXPECT_EQ(rc, 3);
+}
+
 TEST(Depgen, RecommendsSoftdepsAndFirmware) {
   auto deps = depgen({test_modules_dir() + "/plain/kmpt_leaf.ko"}, "--recommends");
   EXPECT_EQ(as_set(deps), (std::set<std::string>{"kmod(kmpt_core.ko)", "kmod(kmpt_extra.ko)",

@@ -142,6 +142,15 @@ void expect_database_like_depmod(const Root& r, const std::string& kver) {
   EXPECT_EQ(e.out, "") << kver;
 }
 
+// verify's warnings other than missing firmware (the root has no firmware packages).
+size_t warnings_but_firmware(const nlohmann::json& v) {
+  size_t n = 0;
+  for (const auto& k : v["kernels"])
+    for (const auto& f : k["findings"]) n += f["severity"] == "warning" && f["check"] != "firmware";
+  for (const auto& st : v["module_stores"]) n += st["unused"].size();
+  return n;
+}
+
 std::set<std::string> weak_links(const Root& r, const std::string& kver) {
   std::set<std::string> out;
   std::string dir = r.dir + "/lib/modules/" + kver + "/weak-updates";
@@ -257,7 +266,48 @@ TEST(KabiScheme, ZypperUpdateAcrossAPartialKabiChange) {
   ASSERT_EQ(v2["kernels"].size(), 1u);
   EXPECT_EQ(v2["kernels"][0]["kver"], b.kver);
   EXPECT_EQ(weak_links(r, b.kver), links);
+  // What stays of A's directory serves B, except builds of A that B replaced by its own (B does
+  // not declare them): verify names those as unused, and warns about nothing else.
+  size_t unused = 0;
+  for (const auto& st : v2["module_stores"]) unused += st["unused"].size();
+  EXPECT_EQ(warnings_but_firmware(v2), unused) << run(q(kmpkit_binary()) + " verify --root " + q(r.dir)).out;
+  for (const auto& st : v2["module_stores"])
+    for (const auto& u : st["unused"]) {
+      auto owner = split_lines(run(pl::rpm_in(r.dir) + "-qf --qf '%{NAME}\\n' " +
+                                   q("/lib/modules/" + a.kver + "/" + u.get<std::string>())).out);
+      ASSERT_EQ(owner.size(), 1u) << u;
+      EXPECT_FALSE(not_built.count(owner[0])) << owner[0] << " is one of " << b.kver << "'s KMPs";
+    }
+  std::cout << "after removing " << a.kver << ": " << unused << " module(s) of builds " << b.kver
+            << " replaced stay installed unused (verify warns)\n";
   EXPECT_FALSE(fs::exists(r.dir + "/lib/modules/" + a.kver + "/modules.dep"));
+  expect_database_like_depmod(r, b.kver);
+}
+
+TEST(KabiScheme, FreshInstallFromBothRepositoriesTakesOnlyTheNewKernelsBuilds) {
+  bool ok = false;
+  auto [a, b] = kernel_pair("partial", ok);
+  if (!ok) GTEST_SKIP() << "the registry offers no pair of ABIs with a partial KABI change";
+  Repo ra = package(a, "a", "--host-base");
+  Repo rb = package(b, "b-after-" + a.kver, "--baseline " + q(ra.repo));
+  auto names_b = package_names_in(rb.repo);
+  std::set<std::string> kept(rb.manifest["kmps_not_built"].begin(), rb.manifest["kmps_not_built"].end());
+  Root r = make_root(ra.repo);
+  ASSERT_EQ(pl::zypper_add_repo(r.dir, ra.repo).exit_code, 0);
+  ASSERT_EQ(zypper(r, "ar -G " + q("file://" + rb.repo) + " b").exit_code, 0);
+  auto in = zypper(r, "in kernel-amd64");
+  ASSERT_EQ(in.exit_code, 0) << in.out << in.err;
+  auto state = installed_state(r);
+  EXPECT_EQ(state["kernel-amd64"].find(';'), std::string::npos) << state["kernel-amd64"];
+  size_t kmps = 0;
+  for (const auto& [n, s] : state)
+    if (n.find("-kmp-") != std::string::npos) {
+      ++kmps;
+      EXPECT_TRUE(names_b.count(n) || kept.count(n)) << n << " is a build for " << a.kver << " only";
+    }
+  EXPECT_GT(kmps, 20u);
+  auto v = verify_json(r);
+  EXPECT_EQ(warnings_but_firmware(v), 0u) << run(q(kmpkit_binary()) + " verify --root " + q(r.dir)).out;
   expect_database_like_depmod(r, b.kver);
 }
 
