@@ -60,7 +60,9 @@ int run_depgen(const DepgenArgs& a) {
   // The prefix map, likewise, only for supplements of modules that have device aliases.
   bool aliases = std::any_of(pkg.modules.begin(), pkg.modules.end(), [](const auto& m) { return !m.aliases().empty(); });
   if (!a.prefix_map.empty() && kind == DepKind::Supplements && aliases) {
-    opt.modalias_prefixes = read_prefix_map(a.prefix_map);
+    std::vector<std::string> names;
+    for (const auto& m : pkg.modules) names.push_back(m.name);
+    opt.modalias_prefixes = read_prefix_map(a.prefix_map, names);
     if (!opt.modalias_prefixes) {
       fmt::print(stderr, "kmpkit depgen: cannot read the modalias prefix map {}\n", a.prefix_map);
       return exit_code::input_missing;

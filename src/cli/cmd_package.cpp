@@ -2,19 +2,15 @@
 // file lists) → rpms and an rpm-md repository. Documented in docs/packaging.md and docs/policy.md.
 #include <fmt/format.h>
 
-#include <fnmatch.h>
-
 #include <chrono>
 #include <filesystem>
 #include <memory>
 #include <thread>
-#include <unordered_map>
 
 #include "cli/command.hpp"
 #include "cli/progress.hpp"
 #include "module/inventory.hpp"
 #include "package/plan.hpp"
-#include "policy/glob.hpp"
 #include "policy/policy.hpp"
 #include "rpm/repo_builder.hpp"
 #include "rpm/spec_writer.hpp"
@@ -119,6 +115,8 @@ int run_split(const SplitArgs& a, const char* cmd) {
 
   package::PlanOptions plan_options;
   plan_options.flavor = a.flavor;
+  plan_options.only = a.only;
+  plan_options.with_deps = a.with_deps;
   for (const auto& b : a.baselines) {
     if (!fs::is_directory(b)) {
       fmt::print(stderr, "kmpkit {}: --baseline {}: not a directory (give an earlier build's repository)\n", cmd, b);
@@ -134,58 +132,14 @@ int run_split(const SplitArgs& a, const char* cmd) {
   policy::Policy pol_run = pol;
   if (!a.scheme.empty()) pol_run.scheme = a.scheme == "kabi" ? policy::Policy::Scheme::Kabi : policy::Policy::Scheme::KernelVersion;
   if (!a.release.empty()) {
-    if (a.release.find_first_of(" -\t\n%{}") != std::string::npos) {
+    if (!policy::valid_version_field(a.release)) {
       fmt::print(stderr, "kmpkit {}: --release \"{}\" must not contain '-', spaces, '%' or braces\n", cmd, a.release);
       return exit_code::usage;
     }
     pol_run.release = a.release;
   }
   auto planned = package::make_plan(pol_run, inv, plan_options);
-  if (!a.only.empty() && planned.problems.empty()) {
-    // --only: the other KMPs are left out (a hotfix or test build of a few packages).
-    size_t matched = 0;
-    for (auto& k : planned.plan.kmps) {
-      bool match = false;
-      for (const auto& g : a.only) {
-        match |= ::fnmatch(g.c_str(), k.base_name.c_str(), 0) == 0 || ::fnmatch(g.c_str(), k.name.c_str(), 0) == 0;
-        for (size_t i : k.modules) match |= policy::name_glob_match(g, inv.modules[i].name);
-      }
-      if (!match) k.publish = false;
-      matched += match;
-    }
-    if (matched == 0) {
-      fmt::print(stderr, "kmpkit {}: --only matches no KMP (globs on package or module names)\n", cmd);
-      return exit_code::usage;
-    }
-    // The kernel package (and the patterns with it) only when a glob names it: `--only` is
-    // mostly an update of a few KMPs for a kernel that is out already.
-    bool kernel = false;
-    for (const auto& g : a.only) kernel |= ::fnmatch(g.c_str(), planned.plan.kernel.name.c_str(), 0) == 0;
-    planned.plan.kernel.publish = kernel;
-    for (auto& p : planned.plan.patterns) p.publish = kernel;
-    // --with-deps: with what they depend on (modinfo depends), so the selection installs alone.
-    std::unordered_map<std::string, size_t> module_by_name;
-    for (size_t i = 0; i < inv.modules.size(); ++i) module_by_name.emplace(inv.modules[i].name, i);
-    auto& plan = planned.plan;
-    for (bool grew = a.with_deps; grew;) {
-      grew = false;
-      for (const auto& k : plan.kmps) {
-        if (!k.publish) continue;
-        for (size_t i : k.modules)
-          for (const auto& dep : inv.modules[i].depends()) {
-            auto it = module_by_name.find(dep);
-            if (it == module_by_name.end()) continue;
-            long owner = plan.module_package[it->second];
-            if (owner >= 0 && !plan.kmps[static_cast<size_t>(owner)].publish &&
-                !std::count(plan_options.published_before.begin(), plan_options.published_before.end(),
-                            plan.kmps[static_cast<size_t>(owner)].name)) {
-              plan.kmps[static_cast<size_t>(owner)].publish = true;
-              grew = true;
-            }
-          }
-      }
-    }
-  }
+
   if (!planned.problems.empty()) {
     for (const auto& p : planned.problems) fmt::print(stderr, "kmpkit {}: {}\n", cmd, p);
     fmt::print(stderr, "kmpkit {}: the policy does not fit {} ({} problem(s)); nothing was written\n", cmd, a.kver,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "depmod/database.hpp"
+#include "module/tree_walk.hpp"
 
 namespace kmpkit::depmod {
 
@@ -20,12 +21,7 @@ inline constexpr uint32_t kCacheFormatVersion = 1;
 // Bump when what is extracted from a module (or how) changes: old caches are then rebuilt.
 inline constexpr uint32_t kCacheReaderVersion = 1;
 
-struct FileIdentity {
-  uint64_t size = 0;
-  int64_t mtime_ns = 0;
-  uint64_t inode = 0;
-  bool operator==(const FileIdentity&) const = default;
-};
+using kmpkit::FileIdentity;  // module/tree_walk.hpp
 
 struct CacheEntry {
   std::string_view file;  // the module file as walked

@@ -27,13 +27,6 @@ namespace {
 constexpr std::string_view kMagic = "kmpkit-kabi-records 1 ";
 constexpr unsigned kParts = kReadVersions | kReadExports | kReadDependencySymbols;
 
-struct Identity {
-  uint64_t size = 0;
-  int64_t mtime = 0;
-  uint64_t inode = 0;
-  bool operator==(const Identity&) const = default;
-};
-
 template <typename T>
 bool parse_number(std::string_view s, T& out, int base = 10) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), out, base);
@@ -49,7 +42,7 @@ std::string_view field(std::string_view& rest) {
 }
 
 struct Cached {
-  Identity id;
+  FileIdentity id;
   ModuleRecord record;
 };
 
@@ -72,8 +65,8 @@ std::unordered_map<std::string, Cached> load(const std::string& cache_file, cons
     std::string_view rest = line.substr(2);
     char kind = line[0];
     if (kind == 'M') {
-      Identity id;
-      if (!parse_number(field(rest), id.size) || !parse_number(field(rest), id.mtime) ||
+      FileIdentity id;
+      if (!parse_number(field(rest), id.size) || !parse_number(field(rest), id.mtime_ns) ||
           !parse_number(field(rest), id.inode) || rest.empty())
         return {};
       cur = &out[std::string(rest)];
@@ -109,8 +102,8 @@ std::unordered_map<std::string, Cached> load(const std::string& cache_file, cons
   return out;
 }
 
-void append_record(std::string& s, const Identity& id, const ModuleRecord& m) {
-  s += fmt::format("M {} {} {} {}\nN {}\n", id.size, id.mtime, id.inode, m.path, m.name);
+void append_record(std::string& s, const FileIdentity& id, const ModuleRecord& m) {
+  s += fmt::format("M {} {} {} {}\nN {}\n", id.size, id.mtime_ns, id.inode, m.path, m.name);
   for (const auto& f : m.modinfo)
     if (f.key != "alias" && f.value.find('\n') == std::string::npos) s += fmt::format("I {}={}\n", f.key, f.value);
   for (const auto& v : m.versions) s += fmt::format("V {:x} {}\n", v.crc, v.name);
@@ -153,7 +146,7 @@ CachedScan read_with_cache(const std::vector<WalkedFile>& files, const std::stri
   for (size_t i = 0; i < files.size(); ++i) {
     const auto& f = files[i];
     auto it = cache.find(relative_path(f.path, module_dir));
-    if (it != cache.end() && it->second.id == Identity{f.size, f.mtime_ns, f.inode}) {
+    if (it != cache.end() && it->second.id == f.identity()) {
       ModuleRecord m = std::move(it->second.record);
       m.file = f.path;
       m.size = f.size;
@@ -181,7 +174,7 @@ CachedScan read_with_cache(const std::vector<WalkedFile>& files, const std::stri
   std::string text = rewrite ? fmt::format("{}{}\n", kMagic, module_dir) : std::string();
   for (size_t i = 0; i < files.size(); ++i)
     if (slots[i]) {
-      if (rewrite) append_record(text, {files[i].size, files[i].mtime_ns, files[i].inode}, *slots[i]);
+      if (rewrite) append_record(text, files[i].identity(), *slots[i]);
       out.modules.push_back(std::move(*slots[i]));
     }
   if (rewrite) save(cache_file, text);

@@ -243,12 +243,7 @@ class KernelCheck {
           "no Module.symvers or symvers found for this kernel: symbols that no module exports are assumed "
           "to come from vmlinux, with any CRC");
 
-    r_.vermagic = kernel_vermagic(modules, kver);
-    if ((r_.vermagic.empty() || release_from_vermagic(r_.vermagic) != kver) && tree.config)
-      // No module built for this kernel is installed (all come through weak-updates): its config
-      // says what its modules carry.
-      if (auto text = read_file(*tree.config))
-        if (auto v = vermagic_from_config(*text, kver); !v.empty()) r_.vermagic = v;
+    r_.vermagic = kernel_vermagic(modules, kver, tree.config);
     check_loadability_(modules, kept_entries, symvers);
     check_depends(modules, tree);
     check_firmware(modules);

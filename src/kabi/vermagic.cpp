@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "module/kernel_files.hpp"
+
 namespace kmpkit::kabi {
 
 std::string_view vermagic_flags(std::string_view vermagic) {
@@ -41,6 +43,15 @@ std::string kernel_vermagic(const std::vector<ModuleRecord>& modules, std::strin
     if (best) return *best;
   }
   return {};
+}
+
+std::string kernel_vermagic(const std::vector<ModuleRecord>& modules, std::string_view kver,
+                            const std::optional<std::string>& config_file) {
+  std::string v = kernel_vermagic(modules, kver);
+  if ((v.empty() || release_from_vermagic(v) != kver) && config_file)
+    if (auto text = read_file(*config_file))
+      if (auto from_config = vermagic_from_config(*text, kver); !from_config.empty()) v = from_config;
+  return v;
 }
 
 std::string vermagic_from_config(std::string_view config, std::string_view kver) {

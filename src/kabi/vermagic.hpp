@@ -1,6 +1,7 @@
 #pragma once
 // Vermagic compatibility as the kernel decides it (kernel/module/main.c, same_magic()), and the
 // subsystem a module belongs to.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,11 @@ bool vermagic_compatible(std::string_view module_vermagic, std::string_view kern
 // modules (intree=Y) built for `kver`, else among all modules built for `kver`, else among all
 // modules. "" when there are no modules.
 std::string kernel_vermagic(const std::vector<ModuleRecord>& modules, std::string_view kver);
+
+// kernel_vermagic, unless no module built for `kver` is among `modules` (they all come from other
+// kernels through weak-updates): then the vermagic the kernel's config file gives, when it can.
+std::string kernel_vermagic(const std::vector<ModuleRecord>& modules, std::string_view kver,
+                            const std::optional<std::string>& config_file);
 
 // The vermagic a kernel gives its modules, derived from its config the way
 // include/linux/vermagic.h (6.1) builds it: "KVER SMP preempt mod_unload modversions ". For a kernel

@@ -30,7 +30,6 @@ bool is_symlink(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
 }
 
-
 // A kernel's module files: its own, not the links of its weak-updates/ (real files there count).
 std::vector<WalkedFile> own_module_files(const std::string& module_dir) {
   std::vector<WalkedFile> out;
@@ -55,12 +54,12 @@ std::vector<std::string> other_kernels(const std::string& modules_root, const st
   return out;
 }
 
-std::string link_target(const std::string& link_rel, const std::string& target_kver, const std::string& target_rel) {
-  // From lib/modules/KVER/weak-updates/<dirs of link_rel> up to lib/modules.
-  size_t dirs = std::count(link_rel.begin(), link_rel.end(), '/') + 2;
+// The link lib/modules/KVER/weak-updates/REL → the same REL in TARGET_KVER's tree, relative.
+std::string link_target(const std::string& rel, const std::string& target_kver) {
+  size_t up = std::count(rel.begin(), rel.end(), '/') + 2;  // REL's directories, weak-updates, KVER
   std::string t;
-  for (size_t i = 0; i < dirs; ++i) t += "../";
-  return t + target_kver + "/" + target_rel;
+  for (size_t i = 0; i < up; ++i) t += "../";
+  return t + target_kver + "/" + rel;
 }
 
 std::string read_link(const std::string& path) {
@@ -81,12 +80,13 @@ std::map<std::string, std::string> existing_links(const std::string& weak_dir) {
   return out;
 }
 
-void remove_empty_dirs(const std::string& dir, bool keep_top) {
+// Removes `dir` and its subdirectories that hold nothing (after links were removed).
+void remove_empty_dirs(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(fs::symlink_status(dir, ec))) return;
   for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_directory(ec) && !e.is_symlink(ec)) remove_empty_dirs(e.path().string(), false);
-  if (!keep_top && fs::is_empty(dir, ec)) fs::remove(dir, ec);
+    if (e.is_directory(ec) && !e.is_symlink(ec)) remove_empty_dirs(e.path().string());
+  if (fs::is_empty(dir, ec)) fs::remove(dir, ec);
 }
 
 std::string describe_block(const ReuseBlock& b) {
@@ -108,7 +108,6 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
 
   KernelTree tree = locate_kernel_tree(root, o.kver);
   r.kernel_installed = !o.clear && tree.symvers && (tree.image || tree.system_map);
-  std::map<std::string, std::string> wanted;  // rel → target
   if (r.kernel_installed) {
     auto symvers = read_symvers(*tree.symvers);
     if (!symvers) throw std::runtime_error(fmt::format("cannot read {}", *tree.symvers));
@@ -137,15 +136,7 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
     }
     r.candidates = by_name.size();
 
-    r.vermagic = kernel_vermagic(own.modules, o.kver);
-    if (r.vermagic.empty() || release_from_vermagic(r.vermagic) != o.kver) {
-      // No own module built for this kernel: its config says what its modules carry.
-      if (tree.config)
-        if (auto text = read_file(*tree.config)) {
-          std::string from_config = vermagic_from_config(*text, o.kver);
-          if (!from_config.empty()) r.vermagic = from_config;
-        }
-    }
+    r.vermagic = kernel_vermagic(own.modules, o.kver, tree.config);
 
     std::vector<const ModuleRecord*> own_ptrs;
     for (const auto& m : own.modules) own_ptrs.push_back(&m);
@@ -187,14 +178,15 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
       if (res.reusable[i]) {
         // Dropped in an earlier round only because of another copy that was replaced since.
         if (auto it = rejected.find(*name); it != rejected.end()) it->second.erase(c->kver);
-        wanted[c->record.path] = link_target(c->record.path, c->kver, c->record.path);
-        r.links.push_back({c->record.path, c->kver, wanted[c->record.path]});
+        r.links.push_back({c->record.path, c->kver, link_target(c->record.path, c->kver)});
       }
     }
     for (auto& [name, copies] : rejected)
       for (auto& [k, x] : copies) r.rejected.push_back(std::move(x));
     std::sort(r.links.begin(), r.links.end(), [](const WeakLink& a, const WeakLink& b) { return a.rel < b.rel; });
   }
+  std::map<std::string, std::string> wanted;  // rel → target
+  for (const auto& l : r.links) wanted.emplace(l.rel, l.target);
 
   // Bring the links in line: remove what is not wanted (or points elsewhere), add what is missing.
   auto existing = existing_links(weak_dir);
@@ -223,7 +215,7 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
       throw std::runtime_error(fmt::format("cannot link {}: {}", link.string(), std::strerror(err)));
     }
   }
-  if (!o.dry_run) remove_empty_dirs(weak_dir, false);
+  if (!o.dry_run) remove_empty_dirs(weak_dir);
   return r;
 }
 

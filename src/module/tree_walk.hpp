@@ -15,11 +15,20 @@ struct WalkOptions {
 // Absolute (or as-given-prefixed) paths of module files, in depmod's scan order.
 std::vector<std::string> list_module_files(const std::string& module_dir, const WalkOptions& options = {});
 
+// What caches key a module file on: it changed when any of these did.
+struct FileIdentity {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
 struct WalkedFile {
   std::string path;  // as list_module_files gives it
   uint64_t size = 0;
   int64_t mtime_ns = 0;
   uint64_t inode = 0;
+  FileIdentity identity() const { return {size, mtime_ns, inode}; }
 };
 
 // list_module_files with each file's stat (taken relative to its open directory, which is

@@ -2,6 +2,8 @@
 
 #include "package/kabi_id.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -197,6 +199,54 @@ std::string clean_text(std::string_view s) {
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
   return out;
 }
+
+namespace {
+
+// --only: the KMPs whose package (base) name or one of whose module names matches a glob; the
+// kernel package and the patterns only when a glob names the kernel package (`--only` is mostly
+// an update of a few KMPs for a kernel that is out already); with_deps adds the KMPs the selected
+// ones depend on (modinfo depends) that no earlier build published, so the selection installs alone.
+void restrict_to(PackagePlan& plan, const KernelInventory& inv, const PlanOptions& o, std::vector<std::string>& problems) {
+  auto matches = [](const std::string& glob, const std::string& name) {
+    return ::fnmatch(glob.c_str(), name.c_str(), 0) == 0;
+  };
+  size_t matched = 0;
+  for (auto& k : plan.kmps) {
+    bool match = false;
+    for (const auto& g : o.only) {
+      match |= matches(g, k.base_name) || matches(g, k.name);
+      for (size_t i : k.modules) match |= policy::name_glob_match(g, inv.modules[i].name);
+    }
+    if (!match) k.publish = false;
+    matched += match;
+  }
+  if (matched == 0) {
+    problems.push_back("--only matches no KMP (globs on package or module names)");
+    return;
+  }
+  bool kernel = std::any_of(o.only.begin(), o.only.end(), [&](const auto& g) { return matches(g, plan.kernel.name); });
+  plan.kernel.publish = kernel;
+  for (auto& p : plan.patterns) p.publish = kernel;
+  if (!o.with_deps) return;
+  std::set<std::string> before(o.published_before.begin(), o.published_before.end());
+  std::unordered_map<std::string, size_t> module_by_name;
+  for (size_t i = 0; i < inv.modules.size(); ++i) module_by_name.emplace(inv.modules[i].name, i);
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& k : plan.kmps) {
+      if (!k.publish) continue;
+      for (size_t i : k.modules)
+        for (const auto& dep : inv.modules[i].depends()) {
+          auto it = module_by_name.find(dep);
+          if (it == module_by_name.end() || plan.module_package[it->second] < 0) continue;
+          auto& owner = plan.kmps[static_cast<size_t>(plan.module_package[it->second])];
+          if (!owner.publish && !before.count(owner.name)) owner.publish = grew = true;
+        }
+    }
+  }
+}
+
+}  // namespace
 
 PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, const PlanOptions& options) {
   PlanResult result;
@@ -410,6 +460,7 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   for (const auto& p : plan.patterns)
     if (plan.find(p.name) != &p)
       problems.push_back(fmt::format("{}: the pattern package name {} is taken by another package", pol.source, p.name));
+  if (!options.only.empty() && problems.empty()) restrict_to(plan, inv, options, problems);
   return result;
 }
 

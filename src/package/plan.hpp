@@ -58,6 +58,10 @@ struct PlanOptions {
   // kabi scheme: names of KMPs an earlier build already published (its repository). A KMP whose
   // name is among them has the same KABI, so that build serves this kernel: not published again.
   std::vector<std::string> published_before;
+  // --only: publish only the KMPs whose package or module name matches one of these globs; the
+  // kernel package and the patterns only when a glob matches the kernel package's name.
+  std::vector<std::string> only;
+  bool with_deps = false;  // --only: also the KMPs the selected ones depend on (modinfo depends)
 };
 
 PlanResult make_plan(const policy::Policy& policy, const KernelInventory& inventory, const PlanOptions& options = {});

@@ -288,7 +288,7 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
     problems.push_back({fmt::format("{}: [build] payload \"{}\" is not an rpm payload setting such as w9.zstdio",
                                     source, p.payload)});
   for (const std::string* v : {&p.version, &p.release})
-    if (v->find_first_of(" -\t\n%{}") != std::string::npos)
+    if (!valid_version_field(*v))
       problems.push_back({fmt::format("{}: [build] version/release \"{}\" must not contain '-', spaces, '%' or braces",
                                       source, *v)});
   if (!p.flavor.empty() && p.flavor.find_first_not_of(
@@ -426,6 +426,8 @@ std::string base_name_template(const std::string& tmpl) {
   }
   return t;
 }
+
+bool valid_version_field(const std::string& v) { return v.find_first_of(" -\t\n%{}") == std::string::npos; }
 
 bool valid_package_name(const std::string& name) {
   if (name.empty() || name[0] == '-' || name[0] == '.') return false;

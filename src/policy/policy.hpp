@@ -129,6 +129,9 @@ std::string kabi_name_template(const std::string& tmpl);
 std::string base_name_template(const std::string& tmpl);
 std::string expand_template(const std::string& tmpl, const TemplateValues& values);
 
+// True when `v` can be an rpm Version or Release as kmpkit writes it: no '-', spaces, '%' or braces.
+bool valid_version_field(const std::string& v);
+
 // True when `name` is a valid rpm package name (after expansion).
 bool valid_package_name(const std::string& name);
 

@@ -282,19 +282,20 @@ std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, Dep
 
 namespace kmpkit {
 
-std::optional<std::unordered_map<std::string, std::string>> read_prefix_map(const std::string& path) {
+std::optional<std::unordered_map<std::string, std::string>> read_prefix_map(const std::string& path,
+                                                                            const std::vector<std::string>& names) {
   auto text = read_file(path);
   if (!text) return std::nullopt;
+  // rpm 4.18 runs the generator once per file: look up the few names asked for instead of
+  // building a map of the whole kernel's modules each time.
   std::unordered_map<std::string, std::string> out;
-  size_t pos = 0;
-  while (pos < text->size()) {
-    size_t nl = text->find('\n', pos);
-    if (nl == std::string::npos) nl = text->size();
-    std::string line = text->substr(pos, nl - pos);
-    pos = nl + 1;
-    auto sp = line.find(' ');
-    if (sp == std::string::npos || sp == 0 || sp + 1 == line.size()) continue;
-    out.emplace(line.substr(0, sp), line.substr(sp + 1));
+  const std::string all = "\n" + *text;
+  for (const auto& name : names) {
+    auto pos = all.find("\n" + name + " ");
+    if (pos == std::string::npos) continue;
+    size_t start = pos + name.size() + 2, end = all.find('\n', start);
+    if (end == std::string::npos) end = all.size();
+    if (end > start) out.emplace(name, all.substr(start, end - start));
   }
   return out;
 }

@@ -71,7 +71,9 @@ bool write_symbol_list(const std::string& path, const std::vector<std::string>& 
 inline constexpr const char* kImportedSymbolsFile = "imported-symbols";
 inline constexpr const char* kProvidesOnlyImportedOption = "--provides-only-imported";
 // The kabi scheme's map (module name, space, prefix: one a line), its file in DIR and the option.
-std::optional<std::unordered_map<std::string, std::string>> read_prefix_map(const std::string& path);
+// read_prefix_map gives the entries of `names` (nullopt when the file cannot be read).
+std::optional<std::unordered_map<std::string, std::string>> read_prefix_map(const std::string& path,
+                                                                            const std::vector<std::string>& names);
 inline constexpr const char* kModaliasPrefixFile = "modalias-prefixes";
 inline constexpr const char* kModaliasPrefixOption = "--modalias-prefix-map";
 

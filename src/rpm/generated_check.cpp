@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "module/module_record.hpp"
+#include "rpm/depgen.hpp"
 #include "util/shell_quote.hpp"
 
 namespace fs = std::filesystem;
@@ -23,7 +23,7 @@ std::vector<MissingDependencies> packages_missing_generated_dependencies(const s
     if (it->path().extension() == ".rpm") rpms.push_back(it->path().string());
   std::vector<MissingDependencies> out;
   if (rpms.empty()) return out;
-  fs::path list = fs::path(repo) / ".kmpkit-rpms";
+  fs::path list = fs::path(repo).parent_path() / ".kmpkit-rpms";  // beside the repository, not in it
   {
     std::ofstream l(list);
     for (const auto& r : rpms) l << r << "\n";
@@ -46,7 +46,7 @@ std::vector<MissingDependencies> packages_missing_generated_dependencies(const s
   std::set<std::string> provides;
   auto finish = [&] {
     for (const auto& m : modules)
-      if (!provides.count("kmod(" + module_name_from_path(m) + ".ko)")) {
+      if (!provides.count(kmod_dependency(m, DepStyle::Suse))) {
         out.push_back({name, m});
         break;
       }

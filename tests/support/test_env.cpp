@@ -109,6 +109,29 @@ std::string test_modules_dir() {
   return dir;
 }
 
+std::string read_text(const std::string& path) { return slurp(path); }
+
+std::string release_of_root(const std::string& root) {
+  std::string kver = slurp(root + "/KVER");
+  while (!kver.empty() && (kver.back() == '\n' || kver.back() == ' ')) kver.pop_back();
+  return kver;
+}
+
+std::optional<std::pair<std::string, std::string>> kernel_pair_roots(const std::string& mode) {
+  auto r = run(shell_quote(source_dir() + "/scripts/fetch-kernel-pair.sh") + " " + mode);
+  auto lines = split_lines(r.out);
+  if (r.exit_code != 0 || lines.empty()) return std::nullopt;
+  const std::string& last = lines.back();
+  auto sp = last.find(' ');
+  if (sp == std::string::npos) return std::nullopt;
+  return std::make_pair(last.substr(0, sp), last.substr(sp + 1));
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
 std::string temp_dir(const std::string& hint) {
   const char* base = std::getenv("TMPDIR");
   std::string tmpl = std::string(base && *base ? base : "/tmp") + "/" + hint + "-XXXXXX";

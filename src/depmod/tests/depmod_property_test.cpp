@@ -101,8 +101,8 @@ Tree generate(unsigned seed) {
     }
     std::string text;
     for (const auto& l : lines) text += l + "\n";
-    spit(t.conf + "/" + (g.chance(0.5) ? "00-kmpkit.conf" : "zz.conf"), text);
-    if (g.chance(0.3)) spit(t.conf + "/10-more.conf", "# comment\n\nsearch misc\n");
+    write_text(t.conf + "/" + (g.chance(0.5) ? "00-kmpkit.conf" : "zz.conf"), text);
+    if (g.chance(0.3)) write_text(t.conf + "/10-more.conf", "# comment\n\nsearch misc\n");
   }
   // modules.order: missing, listing (random order, absent entries, repeats), unterminated, empty.
   int order_kind = static_cast<int>(g.index(5));
@@ -121,7 +121,7 @@ Tree generate(unsigned seed) {
     if (order_kind == 2 && !text.empty()) text.pop_back();  // unterminated last line
     if (order_kind == 3) text.clear();
     if (order_kind == 4 && g.chance(0.5)) text = "\n" + text;
-    spit(md + "/modules.order", text);
+    write_text(md + "/modules.order", text);
   }
   // Builtin files: the real kernel's, small hand-made ones, or missing.
   std::string real = kmpkit::test::module_dir();
@@ -131,8 +131,8 @@ Tree generate(unsigned seed) {
       fs::copy_file(real + "/modules.builtin.modinfo", md + "/modules.builtin.modinfo");
       break;
     case 1:
-      spit(md + "/modules.builtin", "kernel/fs/ext4/ext4.ko\nkernel/drivers/x-y.ko\n#bad\nkernel/a/b\n");
-      spit(md + "/modules.builtin.modinfo",
+      write_text(md + "/modules.builtin", "kernel/fs/ext4/ext4.ko\nkernel/drivers/x-y.ko\n#bad\nkernel/a/b\n");
+      write_text(md + "/modules.builtin.modinfo",
            std::string("ext4.alias=fs-ext4\0ext4.license=GPL\0x_y.alias=pci:v*d00001234sv*sd*bc*sc*i*\0"
                        "x_y.alias=my-alias\0z.license=GPL\0",
                        100));

@@ -32,7 +32,7 @@ std::string make_tree(const std::vector<std::string>& modules, const std::string
 // name), which libkmod lists among the dependency symbols: a cheap way to make a module need a
 // symbol another module exports.
 void patch_versions(const std::string& file, const std::map<std::string, std::string>& renames) {
-  std::string data = slurp(file);
+  std::string data = read_text(file);
   ASSERT_GE(data.size(), sizeof(Elf64_Ehdr));
   Elf64_Ehdr eh;
   std::memcpy(&eh, data.data(), sizeof eh);
@@ -53,7 +53,7 @@ void patch_versions(const std::string& file, const std::map<std::string, std::st
     }
   }
   ASSERT_EQ(patched, renames.size()) << file;
-  spit(file, data);
+  write_text(file, data);
 }
 
 std::string kmpt(const std::string& root, const std::string& m) {
@@ -76,7 +76,7 @@ TEST(depmodCycle, ReportedOnceBoundedExit4NothingWritten) {
   patch_versions(kmpt(root, "kmpt_core"), {{"module_layout", "kmpt_mid_twice"}, {"_printk", "kmpt_extra_fn"}});
   patch_versions(kmpt(root, "kmpt_extra"), {{"module_layout", "kmpt_core_add"}});
   std::string md = moddir(root, kernel_release());
-  spit(md + "/modules.dep", "old\n");
+  write_text(md + "/modules.dep", "old\n");
   auto before = listing(md);
 
   auto r = run_kmpkit(root, kernel_release());
@@ -89,12 +89,12 @@ TEST(depmodCycle, ReportedOnceBoundedExit4NothingWritten) {
       << r.err;
   EXPECT_NE(r.err.find("nothing written"), std::string::npos) << r.err;
   EXPECT_EQ(listing(md), before);
-  EXPECT_EQ(slurp(md + "/modules.dep"), "old\n");
+  EXPECT_EQ(read_text(md + "/modules.dep"), "old\n");
 
   // Debian's depmod refuses the tree too (its report is capped here).
   auto o = run_oracle(root, kernel_release());
   EXPECT_NE(o.exit_code, 0);
-  EXPECT_EQ(slurp(md + "/modules.dep"), "old\n");
+  EXPECT_EQ(read_text(md + "/modules.dep"), "old\n");
 }
 
 TEST(depmodCycle, EachCycleOnce) {
@@ -141,9 +141,9 @@ TEST(depmodCycle, ManyCyclesOutputStaysBounded) {
 TEST(depmodUnreadable, NamedExit1NothingWritten) {
   std::string root = make_tree(kAll);
   std::string md = moddir(root, kernel_release());
-  spit(md + "/kernel/bad/garbage.ko", std::string(4096, 'x'));
-  std::string xz = slurp(test_modules_dir() + "/xz/kmpt_core.ko.xz");
-  spit(md + "/kernel/bad/truncated.ko.xz", xz.substr(0, xz.size() / 2));
+  write_text(md + "/kernel/bad/garbage.ko", std::string(4096, 'x'));
+  std::string xz = read_text(test_modules_dir() + "/xz/kmpt_core.ko.xz");
+  write_text(md + "/kernel/bad/truncated.ko.xz", xz.substr(0, xz.size() / 2));
   auto r = run_kmpkit(root, kernel_release());
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("kernel/bad/garbage.ko"), std::string::npos) << r.err;
@@ -157,7 +157,7 @@ TEST(depmodUnreadable, NamedExit1NothingWritten) {
   fs::remove(md + "/kernel/bad/truncated.ko.xz");
   ASSERT_EQ(run_kmpkit(root, kernel_release()).exit_code, 0);
   auto db = database_files(md);
-  spit(md + "/kernel/bad/garbage.ko", "\x7f" "ELF garbage");
+  write_text(md + "/kernel/bad/garbage.ko", "\x7f" "ELF garbage");
   r = run_kmpkit(root, kernel_release());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(compare_databases(db, database_files(md)), "");
@@ -186,15 +186,15 @@ struct Generation {
 
 Generation snapshot(const std::string& md) {
   Generation g;
-  for (const char* f : kDatabaseFiles) g.files[f] = fs::exists(md + "/" + f) ? slurp(md + "/" + f) : "<missing>";
+  for (const char* f : kDatabaseFiles) g.files[f] = fs::exists(md + "/" + f) ? read_text(md + "/" + f) : "<missing>";
   std::string c = md + "/" + kCacheFileName;
-  g.files[kCacheFileName] = fs::exists(c) ? slurp(c) : "<missing>";
+  g.files[kCacheFileName] = fs::exists(c) ? read_text(c) : "<missing>";
   return g;
 }
 
 void restore(const std::string& md, const Generation& g) {
   fs::remove_all(md + "/" + kStagingDirName);
-  for (const auto& [name, content] : g.files) spit(md + "/" + name, content);
+  for (const auto& [name, content] : g.files) write_text(md + "/" + name, content);
 }
 
 TEST(depmodAtomicity, KilledAfterEveryWriteStepLeavesOldOrNew) {
@@ -274,27 +274,27 @@ TEST_F(depmodCache, ChangedModuleIsReread) {
 }
 
 TEST_F(depmodCache, CorruptCacheIsDetectedAndRebuilt) {
-  std::string c = slurp(cache);
+  std::string c = read_text(cache);
   c[c.size() / 2] ^= 0x40;
-  spit(cache, c);
+  write_text(cache, c);
   EXPECT_NE(check().find("cache: corrupt: checksum mismatch"), std::string::npos);
   EXPECT_NE(check().find("cache: used"), std::string::npos);  // rewritten
-  spit(cache, slurp(cache).substr(0, 100));
+  write_text(cache, read_text(cache).substr(0, 100));
   EXPECT_NE(check().find("cache: corrupt"), std::string::npos);
-  spit(cache, "");
+  write_text(cache, "");
   EXPECT_NE(check().find("cache: corrupt"), std::string::npos);
-  spit(cache, std::string(100, '\0'));
+  write_text(cache, std::string(100, '\0'));
   EXPECT_NE(check().find("cache: corrupt: not a kmpkit depmod cache"), std::string::npos);
 }
 
 TEST_F(depmodCache, StaleFormatIsDetected) {
-  std::string c = slurp(cache);
+  std::string c = read_text(cache);
   c[8] = static_cast<char>(kCacheFormatVersion + 1);
-  spit(cache, c);
+  write_text(cache, c);
   EXPECT_NE(check().find("cache: stale: cache format"), std::string::npos);
-  c = slurp(cache);
+  c = read_text(cache);
   c[12] = static_cast<char>(kCacheReaderVersion + 7);
-  spit(cache, c);
+  write_text(cache, c);
   EXPECT_NE(check().find("cache: stale: reader version"), std::string::npos);
 }
 

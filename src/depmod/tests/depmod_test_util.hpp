@@ -18,21 +18,10 @@ namespace kmpkit::depmod::testing {
 namespace fs = std::filesystem;
 using kmpkit::test::run;
 using kmpkit::test::shell_quote;
+using kmpkit::test::read_text;
+using kmpkit::test::write_text;
 
 inline constexpr const char* kOracle = "/sbin/depmod";
-
-inline std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline void spit(const std::string& path, const std::string& content) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-}
 
 inline std::string moddir(const std::string& root, const std::string& kver) { return root + "/lib/modules/" + kver; }
 
@@ -59,7 +48,7 @@ inline std::array<std::string, kDatabaseFileCount> database_files(const std::str
   std::array<std::string, kDatabaseFileCount> out;
   for (size_t i = 0; i < kDatabaseFileCount; ++i) {
     std::string p = dir + "/" + kDatabaseFiles[i];
-    out[i] = fs::exists(p) ? slurp(p) : std::string("<missing>");
+    out[i] = fs::exists(p) ? read_text(p) : std::string("<missing>");
   }
   return out;
 }

@@ -50,7 +50,7 @@ std::set<std::pair<std::string, std::string>> depmod_oracle(const std::string& o
      shell_quote(new_root + "/lib/modules/" + kver) + "/. " + shell_quote(md) + " && mkdir -p " +
      shell_quote(md + "/weak-updates") + " && cp -a " + shell_quote(old_root + "/lib/modules/" + kver + "/extra") + " " +
      shell_quote(md + "/weak-updates/"));
-  spit(t + "/conf/kabi.conf", "search weak-updates built-in\n");
+  write_text(t + "/conf/kabi.conf", "search weak-updates built-in\n");
   auto r = run("timeout 300 /sbin/depmod -C " + shell_quote(t + "/conf") + " -b " + shell_quote(t) + " -e -E " +
                shell_quote(new_root + "/lib/modules/" + kver + "/Module.symvers") + " " + kver + " 2>&1 | head -c 20M");
   std::set<std::pair<std::string, std::string>> out;
@@ -146,8 +146,8 @@ TEST(kabi_diff, TwoSymversFilesCompareSymbolsOnly) {
   std::vector<SymversEntry> b = {{"s_same", 0x1, "vmlinux", "EXPORT_SYMBOL", ""},
                                  {"s_changed", 0x22, "vmlinux", "EXPORT_SYMBOL", ""},
                                  {"s_new", 0x4, "fs/bar", "EXPORT_SYMBOL", "NS"}};
-  spit(dir + "/a", symvers_text(a));
-  spit(dir + "/b", symvers_text(b));
+  write_text(dir + "/a", symvers_text(a));
+  write_text(dir + "/b", symvers_text(b));
   auto r = kmpkit_run("kabi diff --symvers-old " + shell_quote(dir + "/a") + " --symvers-new " + shell_quote(dir + "/b") +
                       " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -198,7 +198,7 @@ TEST(kabi_diff, UsageAndMissingInputs) {
 
 TEST(kabi_diff, UnreadableModuleIsNamedAndExitIsPartial) {
   auto old_root = make_root("kmpkit-kabi-old", true), new_root = make_root("kmpkit-kabi-new", true);
-  spit(module_dir_of(old_root) + "/extra/broken.ko", "not an ELF file");
+  write_text(module_dir_of(old_root) + "/extra/broken.ko", "not an ELF file");
   auto r = kmpkit_run(diff_args(old_root, new_root) + " --json");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("broken.ko"), std::string::npos);

@@ -25,12 +25,8 @@ namespace fs = std::filesystem;
 using kmpkit::test::run;
 using kmpkit::test::shell_quote;
 
-inline std::string slurp(const std::string& path) { return read_file(path).value_or(""); }
-
-inline void spit(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
+using kmpkit::test::read_text;
+using kmpkit::test::write_text;
 
 inline void sh(const std::string& cmd) {
   auto r = run(cmd);
@@ -39,7 +35,7 @@ inline void sh(const std::string& cmd) {
 
 // The release the test modules were built for (the real kernel's).
 inline std::string test_kver() {
-  auto s = slurp(kmpkit::test::test_modules_dir() + "/KVER");
+  auto s = read_text(kmpkit::test::test_modules_dir() + "/KVER");
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   return s;
 }
@@ -95,9 +91,9 @@ inline std::string make_root(const std::string& hint = "kmpkit-kabi-root", bool 
       entries.push_back(e);
     }
   }
-  spit(md + "/Module.symvers", symvers_text(entries));
-  spit(root + "/lib/firmware/kmpt/fw-1.bin", "firmware one\n");
-  spit(root + "/lib/firmware/kmpt/fw-2.bin", "firmware two\n");
+  write_text(md + "/Module.symvers", symvers_text(entries));
+  write_text(root + "/lib/firmware/kmpt/fw-1.bin", "firmware one\n");
+  write_text(root + "/lib/firmware/kmpt/fw-2.bin", "firmware two\n");
   sh("xz --check=crc32 " + shell_quote(root + "/lib/firmware/kmpt/fw-2.bin"));
   return root;
 }
@@ -108,7 +104,7 @@ inline std::string module_dir_of(const std::string& root) { return root + "/lib/
 inline void set_modinfo(const std::string& file, const std::string& key, const std::string& value) {
   std::string dir = kmpkit::test::temp_dir("kmpkit-modinfo");
   sh("objcopy -O binary --only-section=.modinfo " + shell_quote(file) + " " + shell_quote(dir + "/mi"));
-  std::string raw = slurp(dir + "/mi");
+  std::string raw = read_text(dir + "/mi");
   std::vector<std::string> fields;
   size_t start = 0;
   while (start < raw.size()) {
@@ -126,7 +122,7 @@ inline void set_modinfo(const std::string& file, const std::string& key, const s
   if (!done) fields.push_back(key + "=" + value);
   std::string out;
   for (auto& f : fields) out += f + std::string(1, '\0');
-  spit(dir + "/mi.new", out);
+  write_text(dir + "/mi.new", out);
   sh("objcopy --update-section .modinfo=" + shell_quote(dir + "/mi.new") + " " + shell_quote(file) + " " +
      shell_quote(dir + "/out.ko") + " && cat " + shell_quote(dir + "/out.ko") + " > " + shell_quote(file));
 }
@@ -145,7 +141,7 @@ inline void edit_symvers(const std::string& file, const std::string& symbol, boo
     out.push_back(e);
   }
   ASSERT_TRUE(found) << symbol << " not in " << file;
-  spit(file, symvers_text(out));
+  write_text(file, symvers_text(out));
 }
 
 // A vmlinux symbol that exactly one test module imports, where that module exports nothing (so
@@ -170,7 +166,7 @@ inline std::pair<std::string, std::string> lone_vmlinux_import() {
 inline std::string signing_key() {
   static std::string key = [] {
     std::string dir = kmpkit::test::temp_dir("kmpkit-signkey");
-    spit(dir + "/x509.genkey",
+    write_text(dir + "/x509.genkey",
          "[ req ]\ndefault_bits = 2048\ndistinguished_name = req_distinguished_name\nprompt = no\n"
          "x509_extensions = myexts\n[ req_distinguished_name ]\nCN = kmpkit verify test key\n"
          "[ myexts ]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=digitalSignature\n"

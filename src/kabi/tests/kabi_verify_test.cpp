@@ -111,7 +111,7 @@ TEST(kabi_verify, MissingDependency) {
   EXPECT_EQ(r.exit_code, 6);
   EXPECT_EQ(findings_of(r.json), Findings{"depends/missing-dependency/kmpt_dash/kmpt-gone"});
   // A dependency that is built into the kernel counts as present.
-  spit(md(root) + "/modules.builtin", "kernel/drivers/misc/kmpt_gone.ko\n");
+  write_text(md(root) + "/modules.builtin", "kernel/drivers/misc/kmpt_gone.ko\n");
   EXPECT_EQ(verify(root).exit_code, 0);
 }
 
@@ -124,10 +124,10 @@ TEST(kabi_verify, MissingFirmware) {
   EXPECT_EQ(r.json["warnings"], 1);
   EXPECT_EQ(verify(root, "--strict").exit_code, 6);
   // .zst in updates/ and a per-release directory count as present.
-  spit(root + "/lib/firmware/updates/kmpt/fw-2.bin.zst", "x");
+  write_text(root + "/lib/firmware/updates/kmpt/fw-2.bin.zst", "x");
   EXPECT_EQ(findings_of(verify(root).json), Findings{});
   fs::remove_all(root + "/lib/firmware/updates");
-  spit(root + "/lib/firmware/" + test_kver() + "/kmpt/fw-2.bin", "x");
+  write_text(root + "/lib/firmware/" + test_kver() + "/kmpt/fw-2.bin", "x");
   EXPECT_EQ(findings_of(verify(root).json), Findings{});
 }
 
@@ -141,7 +141,7 @@ TEST(kabi_verify, SignatureStatusAndUnsignedModules) {
     EXPECT_EQ(m["signer"], "kmpkit verify test key") << name;
   }
   // A kernel that signs its modules (CONFIG_MODULE_SIG=y): one unsigned module is a warning.
-  spit(root + "/boot/config-" + test_kver(), "CONFIG_MODULES=y\nCONFIG_MODULE_SIG=y\n");
+  write_text(root + "/boot/config-" + test_kver(), "CONFIG_MODULES=y\nCONFIG_MODULE_SIG=y\n");
   EXPECT_EQ(findings_of(verify(root).json), Findings{});
   fs::copy_file(kmpkit::test::test_modules_dir() + "/plain/kmpt_alias.ko", md(root) + "/extra/kmpt_alias.ko",
                 fs::copy_options::overwrite_existing);
@@ -152,7 +152,7 @@ TEST(kabi_verify, SignatureStatusAndUnsignedModules) {
   EXPECT_FALSE(statuses(u.json).at("kmpt_alias")["signed"]);
   EXPECT_EQ(verify(root, "--strict").exit_code, 6);
   // CONFIG_MODULE_SIG_FORCE: the kernel refuses it, an error.
-  spit(root + "/boot/config-" + test_kver(), "CONFIG_MODULES=y\nCONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_FORCE=y\n");
+  write_text(root + "/boot/config-" + test_kver(), "CONFIG_MODULES=y\nCONFIG_MODULE_SIG=y\nCONFIG_MODULE_SIG_FORCE=y\n");
   auto forced = verify(root);
   EXPECT_EQ(forced.exit_code, 6);
   EXPECT_EQ(forced.json["kernels"][0]["findings"][0]["severity"], "error");
@@ -185,7 +185,7 @@ TEST(kabi_verify, DuplicateModuleAndWhichCopyWins) {
   EXPECT_EQ(findings_of(r.json), Findings{"duplicate/duplicate-module/kmpt_alias/updates/kmpt_alias.ko"});
   EXPECT_EQ(statuses(r.json).at("kmpt_alias")["path"], "updates/kmpt_alias.ko");
   // The root's own depmod.d decides: built-in before updates keeps extra/.
-  spit(root + "/etc/depmod.d/order.conf", "search built-in updates\n");
+  write_text(root + "/etc/depmod.d/order.conf", "search built-in updates\n");
   auto r2 = verify(root);
   EXPECT_EQ(findings_of(r2.json), Findings{"duplicate/duplicate-module/kmpt_alias/extra/kmpt_alias.ko"});
 }
@@ -222,10 +222,10 @@ TEST(kabi_verify, DuplicateWinnerMatchesDepmod) {
         "override kmpt_core * kernel/a\nsearch weak-updates built-in"}) {
     SCOPED_TRACE(conf);
     std::string cdir = kmpkit::test::temp_dir("kmpkit-kabi-conf");
-    if (!conf.empty()) spit(cdir + "/x.conf", conf + "\n");
+    if (!conf.empty()) write_text(cdir + "/x.conf", conf + "\n");
     sh("timeout 60 /sbin/depmod -C " + shell_quote(cdir) + " -b " + shell_quote(root) + " " + kver + " 2>/dev/null");
     std::set<std::string> theirs;
-    for (auto& line : kmpkit::test::split_lines(slurp(m + "/modules.dep")))
+    for (auto& line : kmpkit::test::split_lines(read_text(m + "/modules.dep")))
       theirs.insert(line.substr(0, line.find(':')));
     auto config = kabi::read_depmod_search_config({cdir}, kver);
     auto keep = kabi::choose_module_copies(paths, config);
@@ -245,7 +245,7 @@ TEST(kabi_verify, UnownedFilesWithAPackageDatabase) {
   for (auto& f : test_module_files())
     if (fs::path(f).filename() != "kmpt_alias.ko") files += "/lib/modules/" + kver + "/extra/" + fs::path(f).filename().string() + "\n";
   files += "/lib/modules/" + kver + "/Module.symvers\n";
-  spit(top + "/SPECS/t.spec",
+  write_text(top + "/SPECS/t.spec",
        "Name: kmpt-verify-test\nVersion: 1\nRelease: 1\nSummary: t\nLicense: GPL\nBuildArch: noarch\n"
        "AutoReqProv: no\n%global __os_install_post %{nil}\n%global debug_package %{nil}\n"
        "%description\nt\n%install\nmkdir -p %{buildroot}/lib/modules/" + kver + "/extra\n"
@@ -306,13 +306,13 @@ TEST(kabi_verify, StaleWeakUpdatesLinks) {
 
 TEST(kabi_verify, UnreadableModuleAndMissingSymvers) {
   auto root = make_root();
-  spit(md(root) + "/extra/broken.ko", "garbage");
+  write_text(md(root) + "/extra/broken.ko", "garbage");
   auto r = verify(root);
   EXPECT_EQ(r.exit_code, 6);
   EXPECT_EQ(findings_of(r.json), Findings{"read/unreadable-module/broken/"});
   auto root2 = make_root();
   fs::remove(md(root2) + "/Module.symvers");
-  spit(md(root2) + "/System.map", "");  // the kernel is there, its Module.symvers is not
+  write_text(md(root2) + "/System.map", "");  // the kernel is there, its Module.symvers is not
   auto r2 = verify(root2);
   EXPECT_EQ(r2.exit_code, 0);
   EXPECT_EQ(findings_of(r2.json), Findings{"symvers/no-symvers//"});
@@ -333,7 +333,7 @@ TEST(kabi_verify, EveryKernelOfTheRootAndUsage) {
   EXPECT_EQ(store.json["warnings"], 1);
   EXPECT_EQ(store.exit_code, 0);
   // With its System.map it is a kernel.
-  spit(root + "/lib/modules/6.1.0-1-amd64/System.map", "");
+  write_text(root + "/lib/modules/6.1.0-1-amd64/System.map", "");
   auto r = verify(root);
   ASSERT_EQ(r.json["kernels"].size(), 2u);
   EXPECT_EQ(r.json["kernels"][0]["kver"], "6.1.0-1-amd64");

@@ -23,7 +23,7 @@ const std::string kOther = "6.1.0-0-amd64";  // a kernel directory holding KMPs 
 std::string make_two_kernel_root() {
   std::string root = make_root("kmpkit-weak-root");
   std::string md = module_dir_of(root);
-  spit(md + "/System.map", "");
+  write_text(md + "/System.map", "");
   // The real kernel's config (kernel packages ship it): the vermagic its modules must carry.
   auto tree = locate_kernel_tree(kmpkit::test::kernel_root(), kmpkit::test::kernel_release());
   if (tree.config) fs::copy_file(*tree.config, md + "/config");
@@ -200,14 +200,14 @@ TEST(WeakUpdates, RecordsAreCachedByFileIdentity) {
   fs::last_write_time(core, fs::last_write_time(core) + std::chrono::seconds(5));
   EXPECT_EQ(update_weak_updates({root, test_kver()}).files_read, 1u);
   // A damaged cache is not trusted: everything is read, the result is the same, the cache is new.
-  std::string text = slurp(cache);
-  spit(cache, text.substr(0, text.size() / 2));
+  std::string text = read_text(cache);
+  write_text(cache, text.substr(0, text.size() / 2));
   WeakUpdatesOptions o{root, test_kver()};
   o.dry_run = true;
   auto damaged = update_weak_updates(o);
   EXPECT_EQ(damaged.files_read, n);
   EXPECT_EQ(link_set(damaged), link_set(first));
-  EXPECT_EQ(slurp(cache), text);
+  EXPECT_EQ(read_text(cache), text);
   o.use_cache = false;
   EXPECT_EQ(link_set(update_weak_updates(o)), link_set(first));
 }
@@ -232,7 +232,7 @@ TEST(Vermagic, FromConfigEqualsTheRealKernelsModules) {
   auto tree = locate_kernel_tree(kmpkit::test::kernel_root(), kver);
   ASSERT_TRUE(tree.config);
   auto ext4 = read_module(kmpkit::test::module_dir() + "/kernel/fs/ext4/ext4.ko");
-  EXPECT_EQ(vermagic_from_config(slurp(*tree.config), kver), ext4.vermagic());
+  EXPECT_EQ(vermagic_from_config(read_text(*tree.config), kver), ext4.vermagic());
   EXPECT_EQ(vermagic_from_config("CONFIG_X86_32=y\nCONFIG_SMP=y\n", kver), "");
   EXPECT_EQ(vermagic_from_config("CONFIG_X86_64=y\nCONFIG_MODVERSIONS=y\n# CONFIG_SMP is not set\n", "1.0"),
             "1.0 modversions ");

@@ -26,18 +26,8 @@ namespace fs = std::filesystem;
 
 inline std::string q(const std::string& s) { return shell_quote(s); }
 
-inline std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline void write_text(const std::string& path, const std::string& text) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
+using kmpkit::test::read_text;
+using kmpkit::test::write_text;
 
 inline std::string sha256_of(const std::string& path) {
   auto r = run("sha256sum " + q(path) + " | cut -d' ' -f1");

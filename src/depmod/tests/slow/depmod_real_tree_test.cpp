@@ -97,14 +97,14 @@ TEST(depmodRealTree, SigkillAtRandomMoments) {
   std::string md = moddir(root, kernel_release());
   auto snap = [&] {
     std::map<std::string, std::string> g;
-    for (const char* f : kDatabaseFiles) g[f] = fs::exists(md + "/" + f) ? slurp(md + "/" + f) : "<missing>";
+    for (const char* f : kDatabaseFiles) g[f] = fs::exists(md + "/" + f) ? read_text(md + "/" + f) : "<missing>";
     return g;
   };
   ASSERT_EQ(run_kmpkit(root, kernel_release()).exit_code, 0);
   auto old_gen = snap();
   std::map<std::string, std::string> old_files;
   for (const auto& [n, c] : old_gen) old_files[n] = c;
-  old_files[kCacheFileName] = slurp(md + "/" + kCacheFileName);
+  old_files[kCacheFileName] = read_text(md + "/" + kCacheFileName);
 
   fs::create_directories(md + "/updates/kmp-test");
   for (const char* m : {"kmpt_core", "kmpt_mid", "kmpt_leaf"})
@@ -118,7 +118,7 @@ TEST(depmodRealTree, SigkillAtRandomMoments) {
   std::mt19937 rng(4242);
   int olds = 0, news = 0;
   for (int i = 0; i < 16; ++i) {
-    for (const auto& [n, c] : old_files) spit(md + "/" + n, c);
+    for (const auto& [n, c] : old_files) write_text(md + "/" + n, c);
     // Delays from 40% to 110% of a full run: most kills land in the reading, some in the writing.
     int delay_ms = static_cast<int>(std::uniform_real_distribution<double>(0.4, 1.1)(rng) * full_ms);
     std::string cmd = shell_quote(kmpkit::test::kmpkit_binary()) + " depmod --full -b " + shell_quote(root) + " " +

@@ -25,8 +25,7 @@ struct Kernel {
 Kernel kernel_at(const std::string& root) {
   Kernel k;
   k.root = root;
-  k.kver = slurp(root + "/KVER");
-  while (!k.kver.empty() && (k.kver.back() == '\n' || k.kver.back() == ' ')) k.kver.pop_back();
+  k.kver = kmpkit::test::release_of_root(root);
   k.module_dir = root + "/lib/modules/" + k.kver;
   k.symvers = locate_kernel_tree(root, k.kver).symvers.value_or("");
   return k;
@@ -41,14 +40,10 @@ struct Pair {
 Pair fetch_pair(const std::string& mode) {
   static std::map<std::string, Pair> cache;
   if (auto it = cache.find(mode); it != cache.end()) return it->second;
-  auto r = run(shell_quote(kmpkit::test::source_dir() + "/scripts/fetch-kernel-pair.sh") + " " + mode);
   Pair p;
-  if (r.exit_code == 0) {
-    auto lines = kmpkit::test::split_lines(r.out);
-    auto last = lines.back();
-    auto sp = last.find(' ');
-    p.old_k = kernel_at(last.substr(0, sp));
-    p.new_k = kernel_at(last.substr(sp + 1));
+  if (auto roots = kmpkit::test::kernel_pair_roots(mode)) {
+    p.old_k = kernel_at(roots->first);
+    p.new_k = kernel_at(roots->second);
     p.ok = !p.old_k.symvers.empty() && !p.new_k.symvers.empty();
   }
   cache[mode] = p;
@@ -85,7 +80,7 @@ OracleTree oracle_tree(const Pair& p) {
      " && cp " + shell_quote(p.new_k.module_dir) + "/modules.* " + shell_quote(t.module_dir + "/") + " && mkdir " +
      shell_quote(t.module_dir + "/weak-updates") + " && " +
      fmt::format(fmt::runtime(copy), shell_quote(p.old_k.module_dir + "/kernel"), shell_quote(t.module_dir + "/weak-updates/")));
-  spit(t.conf + "/kabi.conf", "search weak-updates built-in\n");
+  write_text(t.conf + "/kabi.conf", "search weak-updates built-in\n");
   return t;
 }
 
@@ -244,7 +239,7 @@ void link_reusable_and_verify(const std::string& mode) {
      fmt::format(fmt::runtime(copy), shell_quote(p.new_k.module_dir + "/kernel"), shell_quote(nmd + "/")) + " && " +
      fmt::format(fmt::runtime(copy), shell_quote(p.old_k.module_dir + "/kernel"), shell_quote(omd + "/")) + " && cp " +
      shell_quote(p.new_k.module_dir) + "/modules.builtin " + shell_quote(p.new_k.symvers) + " " + shell_quote(nmd + "/"));
-  spit(root + "/etc/depmod.d/00-weak.conf", "search updates weak-updates built-in\n");
+  write_text(root + "/etc/depmod.d/00-weak.conf", "search updates weak-updates built-in\n");
   std::string rejected, unreusable, broken_user;
   size_t linked = 0;
   auto link = [&](const std::string& path) {

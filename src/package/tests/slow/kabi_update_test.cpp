@@ -24,21 +24,12 @@ struct Kernel {
   std::string root, kver;
 };
 
-Kernel kernel_at(const std::string& root) {
-  std::string kver = pl::read_text(root + "/KVER");
-  while (!kver.empty() && (kver.back() == '\n' || kver.back() == ' ')) kver.pop_back();
-  return {root, kver};
-}
-
 // The pair of a fetch-kernel-pair.sh mode; ok = false when the registry has none.
 std::pair<Kernel, Kernel> kernel_pair(const std::string& mode, bool& ok) {
-  auto r = run(q(source_dir() + "/scripts/fetch-kernel-pair.sh") + " " + mode);
-  ok = r.exit_code == 0;
+  auto roots = kernel_pair_roots(mode);
+  ok = roots.has_value();
   if (!ok) return {};
-  auto lines = split_lines(r.out);
-  const std::string& last = lines.back();
-  auto sp = last.find(' ');
-  return {kernel_at(last.substr(0, sp)), kernel_at(last.substr(sp + 1))};
+  return {{roots->first, release_of_root(roots->first)}, {roots->second, release_of_root(roots->second)}};
 }
 
 // The shipped default policy with the kabi naming scheme.
