@@ -16,11 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string profiles_dir() {
-  for (const std::string& d : {test::source_dir() + "/../shared/hw-profiles", std::string("/work/shared/hw-profiles")})
-    if (fs::is_directory(d)) return d;
-  return {};
-}
 
 std::vector<std::string> read_lines(const std::string& path) {
   std::ifstream in(path);
@@ -31,7 +26,7 @@ std::vector<std::string> read_lines(const std::string& path) {
 }
 
 TEST(Modalias, ProfileToFakeSysfsAndBack) {
-  std::string dir = profiles_dir();
+  std::string dir = test::hw_profiles_dir();
   if (dir.empty()) GTEST_SKIP() << "no hardware profiles";
   auto devices = read_modalias_tsv(dir + "/q35-virtio/modalias.tsv");
   ASSERT_EQ(devices.size(), 77u);
@@ -75,7 +70,7 @@ TEST(Modalias, SupplementMatchingDecodesLikeLibzypp) {
 // What q35-virtio's devices select from the whole real tree (by alias, plus dependencies) covers
 // loaded-modules.txt except the harness modules: the classification explains every miss.
 TEST(Coverage, Q35DevicesCoverTheLoadedModules) {
-  std::string dir = profiles_dir();
+  std::string dir = test::hw_profiles_dir();
   if (dir.empty()) GTEST_SKIP() << "no hardware profiles";
   auto inv = read_inventory(test::kernel_root(), test::kernel_release());
   std::vector<std::string> devices;

@@ -84,8 +84,7 @@ struct Root {
 Root make_root(const std::string& host_base_repo) {
   Root r{pl::new_root("kmpkit-kabi-root"), ""};
   pl::write_text(r.dir + "/etc/zypp/multiversion.d/kernel.conf", "provides:multiversion(kernel)\n");
-  std::string profiles = source_dir() + "/../shared/hw-profiles";
-  if (!fs::exists(profiles)) profiles = "/work/shared/hw-profiles";
+  std::string profiles = hw_profiles_dir();
   r.sysfs = temp_dir("kmpkit-kabi-sysfs");
   for (auto& l : split_lines(pl::read_text(profiles + "/q35-virtio/modalias.tsv"))) {
     auto tab = l.find('\t');

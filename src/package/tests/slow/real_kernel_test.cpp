@@ -60,11 +60,6 @@ const KernelInventory& inventory() {
   return inv;
 }
 
-std::string profiles_dir() {
-  for (const std::string& d : {source_dir() + "/../shared/hw-profiles", std::string("/work/shared/hw-profiles")})
-    if (fs::is_directory(d)) return d;
-  return {};
-}
 
 std::string mb(uint64_t b) { return std::to_string(b / 1000000) + " MB"; }
 
@@ -193,7 +188,7 @@ HardwareInstall install_for_profile(const std::string& profile) {
   HardwareInstall h;
   h.root = pl::new_root("kmpkit-real-" + profile);
   std::string sys = h.root + "/.sysfs";
-  hardware::write_fake_sysfs(hardware::read_modalias_tsv(profiles_dir() + "/" + profile + "/modalias.tsv"), sys);
+  hardware::write_fake_sysfs(hardware::read_modalias_tsv(hw_profiles_dir() + "/" + profile + "/modalias.tsv"), sys);
   EXPECT_EQ(pl::zypper_add_repo(h.root, r.repo).exit_code, 0);
   auto t0 = std::chrono::steady_clock::now();
   auto in = pl::zypper(h.root, "in kernel-amd64", sys);
@@ -211,7 +206,7 @@ HardwareInstall install_for_profile(const std::string& profile) {
 }
 
 TEST(PackagedKernel, Q35VirtioHardwareInstallCoversTheLoadedModules) {
-  std::string profiles = profiles_dir();
+  std::string profiles = hw_profiles_dir();
   if (profiles.empty()) GTEST_SKIP() << "no hardware profiles";
   const auto& r = real_repo();
   auto h = install_for_profile("q35-virtio");
@@ -253,7 +248,7 @@ TEST(PackagedKernel, Q35VirtioHardwareInstallCoversTheLoadedModules) {
 }
 
 TEST(PackagedKernel, CloudMicrovmHardwareInstall) {
-  std::string profiles = profiles_dir();
+  std::string profiles = hw_profiles_dir();
   if (profiles.empty()) GTEST_SKIP() << "no hardware profiles";
   auto h = install_for_profile("cloud-microvm");
   std::cout << "cloud-microvm: " << h.packages.size() << " packages, " << h.modules.size() << " modules, "
