@@ -13,8 +13,7 @@ source "$(dirname "$0")/lib.sh"
 bench_setup
 work=${BENCH_WORK:-$(mktemp -d /var/tmp/kmpkit-bench-package.XXXXXX)}
 trap 'rm -rf "$work"' EXIT
-profiles=$(cd .. && pwd)/shared/hw-profiles
-[ -d "$profiles" ] || profiles=/work/shared/hw-profiles
+profiles=$PWD/hw-profiles
 jobs=$(nproc)
 payload=$(sed -n 's/^payload *= *"\(.*\)".*/\1/p' policies/default.toml)
 md=$KMPKIT_KERNEL_ROOT/lib/modules/$KVER

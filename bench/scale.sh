@@ -41,8 +41,7 @@ RPM_TIMEOUT=${RPM_TIMEOUT:-1200}
 JOBS=${JOBS:-2}
 CACHE=${SCALE_CACHE:-/var/tmp/kmpkit-scale}
 PROFILE=${PROFILE:-q35-virtio}
-profiles=$(cd "$src/.." && pwd)/shared/hw-profiles
-[ -d "$profiles/$PROFILE" ] || profiles=/work/shared/hw-profiles
+profiles=$src/hw-profiles
 OLD_KVER=$(cat "$OLD_ROOT/KVER"); NEW_KVER=$(cat "$NEW_ROOT/KVER")
 now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc -l | xargs printf '%.1f'; }

@@ -10,8 +10,7 @@ eval "$(scripts/test-setup.sh | tail -1)"
 kver=$(cat "$KMPKIT_KERNEL_ROOT/KVER")
 kmpkit=$PWD/build/src/kmpkit
 out=${KMPKIT_MAIN_OUT:-/var/tmp/kmpkit-main}
-profiles=$(cd .. && pwd)/shared/hw-profiles
-[ -d "$profiles" ] || profiles=/work/shared/hw-profiles
+profiles=$PWD/hw-profiles
 profile=q35-virtio
 now() { date +%s.%N; }
 secs() { echo "$2 - $1" | bc -l | xargs printf '%.1f'; }

@@ -1,7 +1,7 @@
 #pragma once
 // The module database (modules.dep, .alias, .symbols, ... and their .bin indexes) as depmod 30
 // computes it: a pure function of what each module says and of modules.order / modules.builtin /
-// modules.builtin.modinfo. Rules: ../shared/notes/depmod-v30.md, docs/depmod.md.
+// modules.builtin.modinfo. Rules: docs/depmod-v30-rules.md, docs/depmod.md.
 #include <array>
 #include <optional>
 #include <string>

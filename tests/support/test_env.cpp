@@ -111,11 +111,7 @@ std::string test_modules_dir() {
 
 std::string read_text(const std::string& path) { return slurp(path); }
 
-std::string hw_profiles_dir() {
-  for (const std::string& d : {source_dir() + "/../shared/hw-profiles", std::string("/work/shared/hw-profiles")})
-    if (std::filesystem::is_directory(d)) return d;
-  return {};
-}
+std::string hw_profiles_dir() { return source_dir() + "/hw-profiles"; }
 
 std::string release_of_root(const std::string& root) {
   std::string kver = slurp(root + "/KVER");

@@ -30,7 +30,7 @@ std::optional<std::pair<std::string, std::string>> kernel_pair_roots(const std::
 std::string module_dir();       // kernel_root()/lib/modules/KVER
 // Built test modules (KMPKIT_TEST_MODULES, else scripts/build-test-modules.sh's output).
 std::string test_modules_dir();
-// The real hardware profiles (../shared/hw-profiles beside the source tree); "" when absent.
+// The real hardware profiles (hw-profiles/ of the source tree).
 std::string hw_profiles_dir();
 // A fresh empty temporary directory, removed at exit.
 std::string temp_dir(const std::string& hint = "kmpkit-test");
