@@ -22,6 +22,7 @@ struct DepgenArgs {
   bool multifile = false;
   std::string provides_only;  // --provides-only-imported FILE
   std::string prefix_map;     // --modalias-prefix-map FILE
+  std::string softdep_map;    // --softdep-map FILE
 };
 
 int run_depgen(const DepgenArgs& a) {
@@ -68,6 +69,15 @@ int run_depgen(const DepgenArgs& a) {
       return exit_code::input_missing;
     }
   }
+  // The softdep map only for recommends of modules that have softdeps.
+  bool softdeps = std::any_of(pkg.modules.begin(), pkg.modules.end(), [](const auto& m) { return !m.softdeps().empty(); });
+  if (!a.softdep_map.empty() && kind == DepKind::Recommends && softdeps) {
+    opt.softdep_targets = read_softdep_map(a.softdep_map);
+    if (!opt.softdep_targets) {
+      fmt::print(stderr, "kmpkit depgen: cannot read the softdep map {}\n", a.softdep_map);
+      return exit_code::input_missing;
+    }
+  }
   std::string out;
   for (const auto& fd : generate_dependencies(pkg, kind, opt)) {
     if (a.multifile) {
@@ -89,8 +99,10 @@ void add_depgen_command(CLI::App& app, int& exit_code) {
   auto* g = cmd->add_option_group("kind", "What to generate (exactly one)");
   g->add_flag("--provides", args->provides, "kmod(x.ko), ksym(flavor:sym) = crc; kernel images: kernel-FLAVOR, kernel-uname-r, vmlinux ksyms, builtin kmods");
   g->add_flag("--requires", args->requires_, "ksym(flavor:sym) = crc from __versions, minus the package's own exports");
-  g->add_flag("--supplements", args->supplements, "modalias(kernel-FLAVOR:pattern), encoded and merged");
-  g->add_flag("--recommends", args->recommends, "kmod(x.ko) for softdeps, firmware(path) for firmware lines");
+  g->add_flag("--supplements", args->supplements,
+              "filesystem(NAME) for fs-NAME aliases; modalias(kernel-FLAVOR:pattern), encoded and merged");
+  g->add_flag("--recommends", args->recommends,
+              "kmod(x.ko) for softdeps (an alias: any module answering it), firmware(path) for firmware lines");
   g->require_option(1);
   cmd->add_option("--style", args->style, "Dependency style")->check(CLI::IsMember({"suse", "rhel"}))->capture_default_str();
   cmd->add_option("--flavor", args->flavor, "Flavor for ksym()/modalias() (default: from vermagic or release)");
@@ -104,6 +116,10 @@ void add_depgen_command(CLI::App& app, int& exit_code) {
                   "modalias() supplements conditioned on the capability FILE maps each module name to (\"NAME "
                   "CAPABILITY\" lines; `kmpkit split` writes DIR/modalias-prefixes in the kabi scheme) instead of "
                   "kernel-FLAVOR; other kinds ignore it")
+      ->type_name("FILE");
+  cmd->add_option(kSoftdepMapOption, args->softdep_map,
+                  "softdep names that are aliases resolved to modules (\"NAME MODULE...\" lines; `kmpkit split` "
+                  "writes DIR/softdep-targets); other kinds ignore it")
       ->type_name("FILE");
   cmd->add_flag("--multifile", args->multifile, "rpm's multifile protocol: ';FILE' before each file's dependencies");
   cmd->footer("All files of one invocation are one package. Exit codes: 0 ok, 1 a module was unreadable (named on stderr), 2 usage.");

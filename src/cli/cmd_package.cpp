@@ -30,6 +30,7 @@ struct SplitArgs {
   unsigned shards = 0;
   unsigned jobs = 0;
   bool host_base = false;
+  bool tool_package = false;
   bool check = false;
   std::vector<std::string> baselines;  // repositories (directories of rpms) of earlier builds
   std::vector<std::string> only;       // publish only the KMPs matching these globs
@@ -170,6 +171,9 @@ int run_split(const SplitArgs& a, const char* cmd) {
   if (plan.flavor != package::default_flavor(inv)) so.depgen_flavor = plan.flavor;
   so.provides_imported = pol.provides == policy::ProvidesMode::Imported;
   so.host_base = a.host_base;
+  so.tool_package = a.tool_package;
+  so.initrd = pol.initrd;
+  so.compress_modules = pol.compress_modules;
   rpm::SplitResult res;
   try {
     res = rpm::write_split(plan, inv, so);
@@ -235,7 +239,11 @@ void add_split_options(CLI::App* cmd, SplitArgs& a) {
       ->check(CLI::IsMember({"kernel-version", "kabi"}));
   cmd->add_option("--release", a.release, "Release of the packages (default: the policy's, else the kernel's ABI)");
   cmd->add_flag("--host-base", a.host_base,
-                "Also build kmpkit-host-base: this host's /bin/sh, kmpkit and depmod for empty install roots (tests, demos)");
+                "Also build kmpkit-host-base (this host's /bin/sh, depmod and libraries) and the kmpkit package, for "
+                "empty install roots (tests, demos)");
+  cmd->add_flag("--tool-package", a.tool_package,
+                "Also build the kmpkit package (/usr/bin/kmpkit, which the kernel package's scripts run) for roots "
+                "that have a userspace but no kmpkit");
 }
 
 }  // namespace

@@ -11,5 +11,7 @@ void add_depmod_command(CLI::App& app, int& exit_code);    // cmd_depmod.cpp
 void add_package_commands(CLI::App& app, int& exit_code);  // cmd_package.cpp: split, build, package
 void add_kabi_commands(CLI::App& app, int& exit_code);     // cmd_kabi.cpp: kabi diff, verify
 void add_weak_updates_command(CLI::App& app, int& exit_code);  // cmd_weak_updates.cpp
+void add_initrd_command(CLI::App& app, int& exit_code);        // cmd_initrd.cpp
+void add_refresh_command(CLI::App& app, int& exit_code);       // cmd_refresh.cpp
 
 }  // namespace kmpkit::cli

@@ -281,6 +281,11 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
     const auto& set = pol.sets[s];
     std::string name = policy::expand_template(set.name, tv);
     set_members[s] = select_modules(set.select, inv, fmt::format("{}:{}: set \"{}\"", pol.source, set.line, name), problems);
+    if (!set.exclude.empty()) {
+      auto excluded = select_modules(set.exclude, inv, fmt::format("{}:{}: set \"{}\" exclude", pol.source, set.line, name),
+                                     problems);
+      std::erase_if(set_members[s], [&](size_t i) { return std::binary_search(excluded.begin(), excluded.end(), i); });
+    }
     take(set_members[s], fmt::format("set \"{}\"", name), set.line);
   }
 
@@ -387,6 +392,37 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
     for (auto& p : kmps) p.publish = !before.count(p.name);
   }
   plan.kmps = std::move(kmps);
+
+  // [kmp.companions]: a module userspace loads by name when others are there supplements their
+  // packages (full names: this kernel's builds).
+  for (const auto& c : pol.companions) {
+    std::string what = fmt::format("{}:{}: [kmp.companions] {}", pol.source, c.line, c.module);
+    policy::Selector self{{}, {c.module}}, with{{}, c.with};
+    auto own = select_modules(self, inv, what, problems);
+    auto others = select_modules(with, inv, what, problems);
+    for (size_t i : own) {
+      long k = plan.module_package[i];
+      if (k < 0) continue;  // kept in the kernel package: always there
+      auto& pkg = plan.kmps[static_cast<size_t>(k)];
+      for (size_t j : others) {
+        long o = plan.module_package[j];
+        std::string target = o < 0 ? plan.kernel.name : plan.kmps[static_cast<size_t>(o)].name;
+        if (target != pkg.name && std::find(pkg.supplements.begin(), pkg.supplements.end(), target) == pkg.supplements.end())
+          pkg.supplements.push_back(target);
+      }
+    }
+  }
+
+  // [kernel] recommends: what userspace loads by name at boot. By full package name, so each
+  // kernel recommends its own builds (kabi scheme); a kept module is the kernel package itself.
+  {
+    std::set<std::string> names;
+    for (size_t i : select_modules(pol.kernel_recommends, inv, pol.source + ": [kernel] recommends", problems)) {
+      long k = plan.module_package[i];
+      if (k >= 0) names.insert(plan.kmps[static_cast<size_t>(k)].name);
+    }
+    plan.kernel.recommends.assign(names.begin(), names.end());
+  }
 
   // ksym+package: a hard Requires on the package that exports each needed symbol (depmod's owner:
   // the last exporter in module order), a Recommends for weak references.

@@ -189,9 +189,14 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
     r.string("license_file", p.license_file);
     r.string("depmod", p.depmod_command);
     r.string("weak_updates", p.weak_updates_command);
+    r.boolean("initrd", p.initrd);
     if (const toml::table* k = r.table("keep")) {
       TableReader kr(*k, "kernel.keep", source, problems);
       read_selector(kr, p.keep);
+    }
+    if (const toml::table* k = r.table("recommends")) {
+      TableReader kr(*k, "kernel.recommends", source, problems);
+      read_selector(kr, p.kernel_recommends);
     }
   }
   if (const toml::table* t = top.table("naming")) {
@@ -222,12 +227,25 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
     else
       problems.push_back({fmt::format("{}: [kmp] provides must be \"all\" or \"imported\", not \"{}\"",
                                       source, provides)});
+    // [kmp.companions] NAME = [MODULES]: userspace loads NAME by name whenever MODULES drive a device.
+    if (const toml::table* c = r.table("companions")) {
+      TableReader cr(*c, "kmp.companions", source, problems);
+      for (auto&& [key, node] : *c) {
+        Companion comp;
+        comp.module = std::string(key.str());
+        comp.line = static_cast<int>(key.source().begin.line);
+        cr.strings(comp.module.c_str(), comp.with);
+        if (comp.with.empty()) cr.error(key.source(), fmt::format("[kmp.companions] {} names no module", comp.module));
+        p.companions.push_back(std::move(comp));
+      }
+    }
   }
   if (const toml::table* t = top.table("build")) {
     TableReader r(*t, "build", source, problems);
     r.unsigned_int("shards", p.shards, 10000);
     r.unsigned_int("jobs", p.jobs, 256);
     r.string("payload", p.payload);
+    r.string("compress_modules", p.compress_modules);
     r.string("version", p.version);
     r.string("release", p.release);
   }
@@ -242,6 +260,10 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
       r.string("summary", s.summary);
       r.string("description", s.description);
       read_selector(r, s.select);
+      if (const toml::table* x = r.table("exclude")) {
+        TableReader xr(*x, r.path() + ".exclude", source, problems);
+        read_selector(xr, s.exclude);
+      }
       if (s.name.empty()) r.error(t.source(), "a [[set]] needs a name");
       if (s.select.empty()) r.error(t.source(), fmt::format("set \"{}\" selects nothing (give paths or modules)", s.name));
       p.sets.push_back(std::move(s));
@@ -284,6 +306,9 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
   if (p.scheme == Policy::Scheme::Kabi && p.weak_updates_command.empty())
     problems.push_back({source + ": [kernel] weak_updates must not be empty with [naming] scheme = \"kabi\""});
   if (p.depmod_command.empty()) problems.push_back({source + ": [kernel] depmod must not be empty"});
+  if (p.compress_modules != "none" && p.compress_modules != "zstd" && p.compress_modules != "xz")
+    problems.push_back({fmt::format("{}: [build] compress_modules \"{}\" must be \"none\", \"zstd\" or \"xz\"", source,
+                                    p.compress_modules)});
   if (p.payload.find_first_of(" \t\n%") != std::string::npos || p.payload.empty())
     problems.push_back({fmt::format("{}: [build] payload \"{}\" is not an rpm payload setting such as w9.zstdio",
                                     source, p.payload)});

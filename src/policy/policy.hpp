@@ -21,6 +21,7 @@ struct ModuleSet {
   std::string summary;      // "" = generated from the members' modinfo
   std::string description;  // "" = generated
   Selector select;
+  Selector exclude;         // modules the selection leaves to packages of their own
   int line = 0;             // position in the policy file, for messages
 };
 
@@ -43,6 +44,14 @@ struct Pattern {
   PatternMembers requires_;
   PatternMembers recommends;
   PatternMembers suggests;
+  int line = 0;
+};
+
+// A module userspace loads by name whenever others are there (udev rules such as "SUBSYSTEM==scsi
+// ... kmod load sg"): its KMP supplements theirs, so it comes with them.
+struct Companion {
+  std::string module;             // sg
+  std::vector<std::string> with;  // scsi_mod
   int line = 0;
 };
 
@@ -72,6 +81,11 @@ struct Policy {
   // kabi scheme: run by the kernel package's triggers before depmod (docs/kabi.md)
   std::string weak_updates_command = "/usr/bin/kmpkit weak-updates -q {kver}";
   Selector keep;             // modules that stay in the kernel package
+  // Modules userspace loads by name at boot (systemd, udev rules, dracut: autofs4, loop, fuse...):
+  // the kernel package Recommends the packages holding them (docs/boot.md).
+  Selector kernel_recommends;
+  // The kernel package and the KMPs keep each kernel's initrd in step (kmpkit initrd, dracut).
+  bool initrd = true;
 
   // [naming]
   // "kernel-version" (SUSE's old scheme): KMPs keep one name per module and carry the kernel in
@@ -87,11 +101,15 @@ struct Policy {
   // [kmp]
   DependencyMode dependencies = DependencyMode::Ksym;
   ProvidesMode provides = ProvidesMode::All;
+  std::vector<Companion> companions;  // [kmp.companions]
 
   // [build]
   unsigned shards = 0;  // 0 = automatic
   unsigned jobs = 0;    // 0 = number of CPUs
   std::string payload = "w9.zstdio";
+  // Module files as the packages hold them: "none" (as in the tree), "zstd" or "xz" (compressed in
+  // the specs' %install; kmod, depmod and dracut read them).
+  std::string compress_modules = "none";
   std::string version;  // "" = from the kernel release
   std::string release;  // "" = from the kernel release
 

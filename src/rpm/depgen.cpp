@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "module/kernel_tree.hpp"
 #include "rpm/modalias_patterns.hpp"
@@ -246,7 +247,12 @@ std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, Dep
   }
 
   if (kind == DepKind::Supplements) {
-    // Sorted and merged over the whole package; attributed to its first module.
+    // Sorted and merged over the whole package; attributed to its first module. File systems
+    // come first: filesystem(NAME), libzypp's namespace for the file systems a system uses
+    // (USED_FS_LIST in /etc/sysconfig/storage), so the root's file system is installed with it.
+    std::set<std::string> filesystems;
+    for (const auto& m : pkg.modules)
+      for (auto& f : filesystem_names(m)) filesystems.insert(std::move(f));
     std::set<std::string> encoded;
     for (const auto& m : pkg.modules) {
       std::string prefix = "kernel-" + module_flavor(m, options) + ":";
@@ -258,6 +264,8 @@ std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, Dep
     }
     if (pkg.modules.empty()) return out;
     FileDependencies fd{pkg.modules.front().file, {}};
+    if (style == DepStyle::Suse)
+      for (const auto& f : filesystems) fd.deps.push_back("filesystem(" + f + ")");
     for (auto& p : merge_patterns({encoded.begin(), encoded.end()}))
       fd.deps.push_back(style == DepStyle::Suse ? "modalias(" + p + ")"
                                                 : "modalias(" + p.substr(p.find(':') + 1) + ")");
@@ -271,7 +279,21 @@ std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, Dep
   for (const auto& m : pkg.modules) {
     FileDependencies fd{m.file, {}};
     for (const auto& s : m.softdeps())
-      for (const auto& name : softdep_modules(s)) add_unique(fd.deps, seen, kmod_dependency(name, style));
+      for (const auto& name : softdep_modules(s)) {
+        const std::vector<std::string>* targets = nullptr;
+        if (options.softdep_targets)
+          if (auto it = options.softdep_targets->find(name); it != options.softdep_targets->end()) targets = &it->second;
+        if (!targets) {
+          add_unique(fd.deps, seen, kmod_dependency(name, style));
+        } else if (targets->size() == 1) {
+          add_unique(fd.deps, seen, kmod_dependency(targets->front(), style));
+        } else if (!targets->empty()) {
+          // An alias several modules answer (crc32c: crc32c_intel, crc32c_generic): any of them.
+          std::vector<std::string> alternatives;
+          for (const auto& t : *targets) alternatives.push_back(kmod_dependency(t, style));
+          add_unique(fd.deps, seen, fmt::format("({})", fmt::join(alternatives, " or ")));
+        }
+      }
     for (const auto& f : m.firmware()) add_unique(fd.deps, seen, "firmware(" + f + ")");
     out.push_back(std::move(fd));
   }
@@ -281,6 +303,37 @@ std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, Dep
 }  // namespace kmpkit
 
 namespace kmpkit {
+
+std::vector<std::string> filesystem_names(const ModuleRecord& module) {
+  std::vector<std::string> out;
+  for (const auto& a : module.aliases())
+    if (a.size() > 3 && a.starts_with("fs-") && a.find_first_of("*?[") == std::string::npos) out.push_back(a.substr(3));
+  return out;
+}
+
+std::optional<std::unordered_map<std::string, std::vector<std::string>>> read_softdep_map(const std::string& path) {
+  auto lines = read_lines(path);  // a few dozen lines: read whole
+  if (!lines) return std::nullopt;
+  std::unordered_map<std::string, std::vector<std::string>> out;
+  for (const auto& l : *lines) {
+    auto words = softdep_modules(l);
+    if (words.empty()) continue;
+    std::string name = words.front();
+    words.erase(words.begin());
+    out[name] = std::move(words);
+  }
+  return out;
+}
+
+std::string format_softdep_map(const std::unordered_map<std::string, std::vector<std::string>>& map) {
+  std::vector<std::string> lines;
+  for (const auto& [name, targets] : map)
+    lines.push_back(targets.empty() ? name : fmt::format("{} {}", name, fmt::join(targets, " ")));
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
 
 std::optional<std::unordered_map<std::string, std::string>> read_prefix_map(const std::string& path,
                                                                             const std::vector<std::string>& names) {

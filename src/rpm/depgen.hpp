@@ -42,6 +42,10 @@ struct DepgenOptions {
   // are conditioned on instead of kernel-FLAVOR (kabi scheme: "kmp-for(NAME)", which only the
   // kernels that declare the build provide; libsolv ANDs the part before the first ':').
   std::optional<std::unordered_map<std::string, std::string>> modalias_prefixes;
+  // When set (--softdep-map FILE): softdep names that are aliases, not module names ("crc32c"),
+  // → the modules they resolve to in this kernel (crc32c_intel, crc32c_generic); a name absent
+  // from the map is a module name. Without it every softdep name is taken as a module name.
+  std::optional<std::unordered_map<std::string, std::vector<std::string>>> softdep_targets;
 };
 
 struct FileDependencies {
@@ -76,6 +80,15 @@ std::optional<std::unordered_map<std::string, std::string>> read_prefix_map(cons
                                                                             const std::vector<std::string>& names);
 inline constexpr const char* kModaliasPrefixFile = "modalias-prefixes";
 inline constexpr const char* kModaliasPrefixOption = "--modalias-prefix-map";
+// Softdep targets: "NAME MODULE..." a line (NAME alone: it resolves to no module of the kernel).
+// `kmpkit split` writes every softdep name of the tree that is not a module name, resolved through
+// the modules' and built-in modules' aliases as modprobe resolves it.
+std::optional<std::unordered_map<std::string, std::vector<std::string>>> read_softdep_map(const std::string& path);
+std::string format_softdep_map(const std::unordered_map<std::string, std::vector<std::string>>& map);
+inline constexpr const char* kSoftdepMapFile = "softdep-targets";
+inline constexpr const char* kSoftdepMapOption = "--softdep-map";
+// The file systems a module implements: NAME of each "fs-NAME" alias (what mount requests).
+std::vector<std::string> filesystem_names(const ModuleRecord& module);
 
 // Single dependency strings, shared with the packaging code.
 std::string kmod_dependency(std::string_view module_file_or_name, DepStyle style);

@@ -28,7 +28,15 @@ struct HostBaseOptions {
   std::string version = "1";
   std::string release = "1";
   std::vector<HostTool> tools;
+  std::vector<std::string> libraries_of;  // programs (packaged elsewhere) whose libraries it carries
 };
+
+// The `kmpkit` package: the kmpkit that wrote the specs (DIR/bin/kmpkit, debug information
+// stripped) as /usr/bin/kmpkit, which the kernel package's and the KMPs' scripts run. Its shared
+// libraries come from the system (Debian: libkmod2, librpm9, libfmt9...; the host base carries
+// them for empty roots).
+inline constexpr const char* kToolPackageName = "kmpkit";
+std::string tool_package_spec(const std::string& version, const std::string& release);
 
 // Shared libraries of a program as ldd lists them (absolute paths, the dynamic loader included).
 std::vector<std::string> shared_libraries(const std::string& program);

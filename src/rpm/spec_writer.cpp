@@ -20,6 +20,7 @@
 #include "rpm/host_base.hpp"
 #include "rpm/modalias_patterns.hpp"
 #include "rpm/patterns_xml.hpp"
+#include "package/softdep_targets.hpp"
 
 namespace fs = std::filesystem;
 
@@ -86,6 +87,71 @@ struct KernelFile {
   bool boot_link;      // also /boot/<name>-KVER → ../lib/modules/KVER/<name>
 };
 
+// Where the kernel package's and the KMPs' scripts find kmpkit (the `kmpkit` package).
+constexpr const char* kKmpkitTool = "/usr/bin/kmpkit";
+
+// The first word of a command when it is an absolute path.
+std::string command_program(const std::string& command) {
+  std::string prog = command.substr(0, command.find(' '));
+  return !prog.empty() && prog[0] == '/' ? prog : std::string();
+}
+
+// The programs the kernel package's scripts run, each once.
+std::vector<std::string> script_programs(const SplitOptions& o, bool kabi_scheme) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& p) {
+    if (!p.empty() && std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  };
+  add(command_program(o.depmod_command));
+  if (kabi_scheme) add(command_program(o.weak_updates_command));
+  if (o.initrd) add(kKmpkitTool);
+  return out;
+}
+
+// Where each kernel package puts its refresh script: what its scripts run when module files come
+// or go (weak-updates links, the module database, the initrd).
+std::string refresh_script_path(const std::string& kver) { return "/usr/lib/kmpkit/refresh/" + kver; }
+
+// The marks the packages' scripts leave (docs/boot.md, "When the database and the initrd are made").
+// Shell builtins only: an install root may have no mkdir or rm yet; /var/lib/kmpkit belongs to the
+// kmpkit package (no kmpkit, no refresh script either: nothing to remember).
+constexpr const char* kRefreshMark = "/var/lib/kmpkit/refresh-pending";
+
+// %post of the kernel and of every KMP: module files changed, the end of the transaction refreshes.
+std::string post_script() { return fmt::format("if [ -d /var/lib/kmpkit ]; then : > {}; fi\n", kRefreshMark); }
+
+// %postun of every KMP: the same; an erase (not an upgrade) also tells the removal trigger to make
+// the initrd at once (no %posttrans follows an erase).
+std::string kmp_postun_script() {
+  return fmt::format("if [ -d /var/lib/kmpkit ]; then\n  : > {}\n"
+                     "  if [ \"$1\" = 0 ] && [ -d /var/lib/kmpkit/initrd ]; then : > /var/lib/kmpkit/initrd/erased; fi\nfi\n",
+                     kRefreshMark);
+}
+
+// %posttrans of the kernel and of every KMP. zypper (libzypp 17.25) runs one rpm per package with
+// --noposttrans, which also skips rpm's %transfiletriggerin, and runs the %posttrans scripts itself
+// at the end of its transaction: the first one refreshes every kernel once, the others find no mark.
+std::string posttrans_script() {
+  return fmt::format("if [ -x {0} ]; then {0} refresh --pending; fi\n", kKmpkitTool);
+}
+
+// The command compressing the listed module files in %install (the packages then hold NAME.ko.zst
+// or NAME.ko.xz: kmod, depmod and dracut read them, a signature stays valid inside). zstd -9 gives
+// about a quarter of the size of Debian's modules, at a fraction of xz's time; xz uses the
+// kernel's own modules_install settings.
+std::string compress_command(const std::string& compress_modules) {
+  if (compress_modules == "zstd") return "zstd -q --rm -9";
+  if (compress_modules == "xz") return "xz --check=crc32 --lzma2=dict=1MiB";
+  return {};
+}
+
+// %install lines compressing the modules in LIST (paths relative to the module directory).
+std::string compress_step(const SplitOptions& o, const std::string& kdir, const std::string& list) {
+  std::string cmd = compress_command(o.compress_modules);
+  if (cmd.empty()) return {};
+  return fmt::format("(cd %{{buildroot}}{} && xargs -r -d '\\n' {} < %{{_sourcedir}}/lists/{})\n", kdir, cmd, list);
+}
+
 // The preamble shared by all specs.
 std::string spec_header(const PackagePlan& plan, const SplitOptions& o, const std::string& module_root) {
   std::string s;
@@ -104,6 +170,8 @@ std::string spec_header(const PackagePlan& plan, const SplitOptions& o, const st
     s += "# [kmp] provides = \"imported\": ksym() provides only for the symbols listed there.\n";
     depgen_opts += fmt::format(" {} %{{_sourcedir}}/{}", kProvidesOnlyImportedOption, kImportedSymbolsFile);
   }
+  // Softdeps that name aliases (crc32c) resolve to the modules answering them.
+  depgen_opts += fmt::format(" {} %{{_sourcedir}}/{}", kSoftdepMapOption, kSoftdepMapFile);
   if (plan.kabi_scheme) {  // hardware supplements only where a kernel declares the build (kmp-for())
     s += "# kabi scheme: modalias() supplements on kmp-for(NAME), which the kernels that use the build provide.\n";
     depgen_opts += fmt::format(" {} %{{_sourcedir}}/{}", kModaliasPrefixOption, kModaliasPrefixFile);
@@ -161,17 +229,19 @@ std::string path_alternation(const std::string& kdir, const std::vector<std::str
 
 // rpm 4.18 runs each dependency generator once per file (a fork and exec of kmpkit each time).
 // For files where kmpkit depgen is known to print nothing, the call is skipped with rpm's
-// %__<kind>_exclude_from: --supplements prints only for device aliases, --recommends only for
+// %__<kind>_exclude_from: --supplements prints only for device and fs- aliases, --recommends only for
 // softdeps and firmware. Every dependency still comes from the generator.
 std::string generator_exclusions(const std::vector<size_t>& modules, const KernelInventory& inv,
-                                 const std::string& kdir) {
+                                 const std::string& kdir, const std::string& compress_modules) {
   std::vector<std::string> no_supplements, no_recommends;
   for (size_t i : modules) {
     const auto& m = inv.modules[i];
     auto aliases = m.aliases();
-    if (std::none_of(aliases.begin(), aliases.end(), [](const std::string& a) { return is_device_alias(a); }))
-      no_supplements.push_back(m.path);
-    if (m.softdeps().empty() && m.firmware().empty()) no_recommends.push_back(m.path);
+    if (std::none_of(aliases.begin(), aliases.end(), [](const std::string& a) { return is_device_alias(a); }) &&
+        filesystem_names(m).empty())
+      no_supplements.push_back(m.path + packaged_suffix(m.path, compress_modules));
+    if (m.softdeps().empty() && m.firmware().empty())
+      no_recommends.push_back(m.path + packaged_suffix(m.path, compress_modules));
   }
   std::string s = "# Files for which kmpkit depgen has nothing to say: rpm skips those generator calls.\n";
   if (!no_supplements.empty())
@@ -215,6 +285,13 @@ std::vector<Shard> assign_shards(const PackagePlan& plan, unsigned shards) {
 }
 
 }  // namespace
+
+std::string packaged_suffix(const std::string& path, const std::string& compress_modules) {
+  if (!path.ends_with(".ko")) return {};  // already compressed in the tree: kept as it is
+  if (compress_modules == "zstd") return ".zst";
+  if (compress_modules == "xz") return ".xz";
+  return {};
+}
 
 std::string spec_escape(std::string_view s) {
   std::string out;
@@ -268,6 +345,8 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
       for (size_t i : k.modules) text += inv.modules[i].name + " " + package::kmp_declaration(k.name) + "\n";
     write_file(prefix_map, text);
   }
+  // Softdep names that are aliases → the modules answering them, for depgen's Recommends.
+  write_file(dir / kSoftdepMapFile, format_softdep_map(package::softdep_targets(inv)));
   // [kmp] provides = "imported": the symbols some module of this kernel imports, for depgen.
   const fs::path imported_list = dir / kImportedSymbolsFile;
   fs::remove(imported_list, ec);
@@ -307,9 +386,12 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
     ks += fmt::format("# KMPs of other kernels that fit this one serve it through weak-updates links:\n"
                       "%global kmpkit_weak_updates_command {}\n",
                       spec_escape(o.weak_updates_command));
-  if (!plan.kernel.modules.empty()) ks += generator_exclusions(plan.kernel.modules, inv, kdir);
+  if (!plan.kernel.modules.empty()) ks += generator_exclusions(plan.kernel.modules, inv, kdir, o.compress_modules);
   ks += "\n";
   ks += package_preamble(plan.kernel, plan, true, false);
+  // The programs the scripts run: a kernel without them would leave no module database (rpm does
+  // not fail a transaction for a failing trigger).
+  for (const auto& prog : script_programs(o, plan.kabi_scheme)) ks += fmt::format("Requires: {}\n", prog);
   if (!o.url.empty()) ks += fmt::format("URL: {}\n", spec_escape(o.url));
   if (!o.vendor.empty()) ks += fmt::format("Vendor: {}\n", spec_escape(o.vendor));
   ks += description(plan.kernel, true);
@@ -330,6 +412,10 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
     if (f.boot_link)
       ks += fmt::format("ln -s ../lib/modules/{}/{} %{{buildroot}}/boot/{}-{}\n", plan.kver, f.name, f.name, plan.kver);
   for (const auto& g : kGhostFiles) ks += fmt::format("touch %{{buildroot}}{}/{}\n", kdir, g);
+  if (o.initrd)
+    ks += fmt::format("mkdir -p %{{buildroot}}/boot %{{buildroot}}/var/lib/kmpkit/initrd && touch %{{buildroot}}/boot/initrd-{kver} "
+                      "%{{buildroot}}/var/lib/kmpkit/initrd/{kver}.json\n",
+                      fmt::arg("kver", plan.kver));
   ks += fmt::format("mkdir -p %{{buildroot}}{}/{}\n", kdir, depmod::kStagingDirName);
   // Every directory of the module tree belongs to the kernel package: KMPs own only files.
   std::set<std::string> dirs;
@@ -353,29 +439,45 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
         "(cd %{{kmpkit_modules}} && xargs -d '\\n' cp --parents -p -t %{{buildroot}}{}/ < "
         "%{{_sourcedir}}/lists/kernel.install)\n",
         kdir);
+    std::string cl;
+    for (size_t i : plan.kernel.modules)
+      if (!packaged_suffix(inv.modules[i].path, o.compress_modules).empty()) cl += inv.modules[i].path + "\n";
+    write_file(lists / "kernel.compress", cl);
+    ks += compress_step(o, kdir, "kernel.compress");
   }
   if (!license.empty())
     ks += fmt::format("install -D -m 0644 {} %{{buildroot}}%{{_defaultlicensedir}}/{}/COPYING\n",
                       spec_escape(shell_quote(license)), plan.kernel.name);
   // File triggers keep the module database current: once per rpm transaction (a plain rpm -U of
-  // many KMPs runs depmod once), and zypper, which runs rpm once per package, gets one run per KMP.
-  if (!plan.kabi_scheme) {
-    ks += fmt::format(
-        "\n# The module database follows every install and removal under {kdir}/: once per rpm\n"
-        "# transaction. stdin lists the installed paths (for an incremental depmod).\n"
-        "%transfiletriggerin -- {kdir}/\n%{{kmpkit_depmod_command}}\n"
-        "\n%transfiletriggerpostun -- {kdir}/\n%{{kmpkit_depmod_command}}\n",
-        fmt::arg("kdir", kdir));
-  } else {
-    // kabi scheme: a KMP built for another kernel may serve this one, so every change under
-    // /lib/modules/ (any kernel) re-decides this kernel's weak-updates links, then its database.
-    // Before the kernel goes, its links go (rpm can then remove its directories).
-    ks += "\n# Every install and removal under /lib/modules/ (any kernel's KMPs): this kernel's\n"
-          "# weak-updates links, then its module database. Once per rpm transaction.\n"
-          "%transfiletriggerin -- /lib/modules/\n%{kmpkit_weak_updates_command}\n%{kmpkit_depmod_command}\n"
-          "\n%transfiletriggerpostun -- /lib/modules/\n%{kmpkit_weak_updates_command}\n%{kmpkit_depmod_command}\n"
-          "\n%preun\nif [ \"$1\" = 0 ]; then %{kmpkit_weak_updates_command} --clear || :; fi\n";
+  // many KMPs runs the refresh once); under zypper the %posttrans scripts do it at the end.
+  {
+    std::string script = "#!/bin/sh\n# Generated by kmpkit split: run by the scripts of " + plan.kernel.name + " (" + plan.kver +
+                         ") when module files come or go.\n# $1: triggerin, triggerpostun or posttrans.\n";
+    if (plan.kabi_scheme) script += "%{kmpkit_weak_updates_command}\n";
+    script += "%{kmpkit_depmod_command}\n";
+    if (o.initrd)
+      script += fmt::format("if [ \"$1\" = triggerpostun ]; then {0} initrd trigger -q --postun {1}; "
+                            "else {0} initrd trigger -q {1}; fi\n",
+                            kKmpkitTool, plan.kver);
+    ks += fmt::format("mkdir -p %{{buildroot}}{0}\ncat > %{{buildroot}}{1} <<'EOF'\n{2}EOF\nchmod 0755 %{{buildroot}}{1}\n",
+                      fs::path(refresh_script_path(plan.kver)).parent_path().string(), refresh_script_path(plan.kver),
+                      script);
   }
+  // kabi scheme: a KMP built for another kernel may serve this one, so every change under
+  // /lib/modules/ (any kernel) re-decides this kernel's weak-updates links, then its database.
+  // Before the kernel goes, its links go (rpm can then remove its directories).
+  const std::string watched = plan.kabi_scheme ? "/lib/modules/" : kdir + "/";
+  ks += fmt::format(
+      "\n# Every install and removal under {0}: {1} (once per rpm transaction).\n"
+      "%transfiletriggerin -- {0}\n{2} triggerin\n"
+      "\n%transfiletriggerpostun -- {0}\n{2} triggerpostun\n",
+      watched,
+      plan.kabi_scheme ? "this kernel's weak-updates links, its module database, its initrd"
+                       : "the module database, the initrd",
+      refresh_script_path(plan.kver));
+  if (plan.kabi_scheme)
+    ks += "\n%preun\nif [ \"$1\" = 0 ]; then %{kmpkit_weak_updates_command} --clear || :; fi\n";
+  ks += fmt::format("\n%post\n{}\n%posttrans\n{}", post_script(), posttrans_script());
   // %files
   std::string kl = "%defattr(-,root,root,-)\n";
   kl += fmt::format("%dir {}\n", kdir);
@@ -387,9 +489,14 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
   // kmpkit depmod's staging directory: present only while it runs (or after a killed run, until
   // the next one recovers it), so owned too.
   kl += fmt::format("%ghost %dir %attr(0755,root,root) {}/{}\n", kdir, depmod::kStagingDirName);
+  kl += "%dir /usr/lib/kmpkit\n%dir /usr/lib/kmpkit/refresh\n" + refresh_script_path(plan.kver) + "\n";
+  if (o.initrd) {  // made by kmpkit initrd (dracut) after install; removed with the kernel
+    kl += fmt::format("%ghost %attr(0600,root,root) /boot/initrd-{}\n", plan.kver);
+    kl += fmt::format("%ghost %attr(0644,root,root) /var/lib/kmpkit/initrd/{}.json\n", plan.kver);
+  }
   for (size_t i : plan.kernel.modules) {
     check_list_path(inv.modules[i].path);
-    kl += fmt::format("{}/{}\n", kdir, inv.modules[i].path);
+    kl += fmt::format("{}/{}{}\n", kdir, inv.modules[i].path, packaged_suffix(inv.modules[i].path, o.compress_modules));
   }
   if (!license.empty()) kl += fmt::format("%license %{{_defaultlicensedir}}/{}/COPYING\n", plan.kernel.name);
   write_file(lists / (plan.kernel.name + ".files"), kl);
@@ -418,7 +525,7 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
     std::vector<size_t> shard_modules;
     for (size_t k : part.kmps)
       shard_modules.insert(shard_modules.end(), plan.kmps[k].modules.begin(), plan.kmps[k].modules.end());
-    spec += generator_exclusions(shard_modules, inv, kdir);
+    spec += generator_exclusions(shard_modules, inv, kdir, o.compress_modules);
     spec += "\n";
     PlannedPackage src;
     src.name = fmt::format("{}-{}", plan.kernel.name, stem);
@@ -429,7 +536,7 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
     if (!o.url.empty()) spec += fmt::format("URL: {}\n", spec_escape(o.url));
     if (!o.vendor.empty()) spec += fmt::format("Vendor: {}\n", spec_escape(o.vendor));
     spec += description(src, true);
-    std::string install_list;
+    std::string install_list, compress_list;
     SpecInfo info{stem + ".spec", {}, part.files, part.bytes};
     for (size_t k : part.kmps) {
       const auto& p = plan.kmps[k];
@@ -449,45 +556,53 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
       for (size_t i : p.modules) {
         check_list_path(inv.modules[i].path);
         install_list += inv.modules[i].path + "\n";
-        fl += fmt::format("{}/{}\n", kdir, inv.modules[i].path);
+        std::string suffix = packaged_suffix(inv.modules[i].path, o.compress_modules);
+        if (!suffix.empty()) compress_list += inv.modules[i].path + "\n";
+        fl += fmt::format("{}/{}{}\n", kdir, inv.modules[i].path, suffix);
       }
       write_file(lists / (p.name + ".files"), fl);
       info.packages.push_back(p.name);
     }
     write_file(lists / (stem + ".install"), install_list);
+    write_file(lists / (stem + ".compress"), compress_list);
     spec += "\n%install\n";
     spec += fmt::format("mkdir -p %{{buildroot}}{}\n", kdir);
     spec += fmt::format(
         "(cd %{{kmpkit_modules}} && xargs -d '\\n' cp --parents -p -t %{{buildroot}}{}/ < "
         "%{{_sourcedir}}/lists/{}.install)\n",
         kdir, stem);
-    for (size_t k : part.kmps)
-      spec += fmt::format("\n%files -n {} -f %{{_sourcedir}}/lists/{}.files\n", plan.kmps[k].name, plan.kmps[k].name);
+    spec += compress_step(o, kdir, stem + ".compress");
+    for (size_t k : part.kmps) {
+      const std::string& name = plan.kmps[k].name;
+      spec += fmt::format("\n%post -n {0}\n{1}\n%postun -n {0}\n{2}\n%posttrans -n {0}\n{3}", name, post_script(),
+                          kmp_postun_script(), posttrans_script());
+      spec += fmt::format("\n%files -n {} -f %{{_sourcedir}}/lists/{}.files\n", name, name);
+    }
     write_file(dir / info.file, spec);
     result.specs.push_back(std::move(info));
   }
 
+  // ---- kmpkit-tool.spec: the `kmpkit` package the scripts run (optional) ----
+  if ((o.host_base || o.tool_package) && o.kmpkit_binary.empty())
+    result.warnings.push_back("the kmpkit binary is unknown: no kmpkit package is built");
+  if ((o.host_base || o.tool_package) && !o.kmpkit_binary.empty()) {
+    write_file(dir / "kmpkit-tool.spec", tool_package_spec(plan.version, plan.release));
+    result.specs.push_back({"kmpkit-tool.spec", {kToolPackageName}, 1, 0});
+  }
   // ---- host-base.spec (optional) ----
   if (o.host_base) {
     HostBaseOptions hb;
     hb.version = plan.version;
     hb.release = plan.release;
     hb.tools = {{"/bin/sh", "/bin/dash"}};
-    // Both engines a policy can choose: kmpkit (the binary that writes these specs) and Debian's
-    // depmod, plus the trigger command's program when it is another absolute path.
+    // Both engines a policy can choose: Debian's depmod here, kmpkit (its libraries here, the
+    // binary in the kmpkit package), plus the trigger command's program when it is another path.
     std::error_code ec;
     if (fs::exists(kHostDepmodPath, ec)) hb.tools.push_back({kHostDepmodPath, kHostDepmodPath});
-    // kmpkit from the pinned copy DIR/bin/kmpkit (the specs' generator), debug information stripped.
-    const HostTool kmpkit{kHostKmpkitPath, o.kmpkit_binary, true, "%{_sourcedir}/bin/kmpkit"};
-    if (!o.kmpkit_binary.empty()) hb.tools.push_back(kmpkit);
-    else result.warnings.push_back("the kmpkit binary is unknown: kmpkit-host-base carries no kmpkit");
-    std::string prog = o.depmod_command.substr(0, o.depmod_command.find(' '));
-    if (!prog.empty() && prog[0] == '/' && prog != kHostDepmodPath && prog != kHostKmpkitPath) {
-      if (fs::path(prog).filename() == "kmpkit" && !o.kmpkit_binary.empty())
-        hb.tools.push_back({prog, kmpkit.source, true, kmpkit.spec_source});
-      else
-        hb.tools.push_back({prog, prog});
-    }
+    if (!o.kmpkit_binary.empty()) hb.libraries_of.push_back(o.kmpkit_binary);
+    std::string prog = command_program(o.depmod_command);
+    if (!prog.empty() && prog != kHostDepmodPath && prog != kKmpkitTool && fs::path(prog).filename() != "kmpkit")
+      hb.tools.push_back({prog, prog});
     auto text = host_base_spec(hb);
     write_file(dir / "host-base.spec", text);
     result.specs.push_back({"host-base.spec", {kHostBaseName}, hb.tools.size(), 0});

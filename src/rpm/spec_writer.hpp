@@ -26,8 +26,17 @@ struct SplitOptions {
   std::string vendor;
   std::string depgen_flavor;    // passed as kmpkit_depgen_opts --flavor when not the vermagic flavor
   bool provides_imported = false;  // [kmp] provides = "imported": write DIR/imported-symbols, pass it to depgen
-  bool host_base = false;       // also write host-base.spec (/bin/sh, kmpkit, depmod for empty roots)
+  bool host_base = false;       // also write host-base.spec (/bin/sh, depmod, libraries for empty roots)
+                                // and kmpkit-tool.spec
+  bool tool_package = false;    // write kmpkit-tool.spec: the `kmpkit` package (/usr/bin/kmpkit) the
+                                // kernel package's scripts run (host_base implies it)
+  bool initrd = true;           // [kernel] initrd: the scripts keep each kernel's initrd in step
+  std::string compress_modules = "none";  // [build] compress_modules: "none", "zstd" or "xz"
 };
+
+// The file name suffix a module gets in the packages ("" = as in the tree): uncompressed modules
+// are compressed in the specs' %install when the policy says so.
+std::string packaged_suffix(const std::string& path, const std::string& compress_modules);
 
 struct SpecInfo {
   std::string file;                   // name inside DIR, e.g. "kmps-03.spec"

@@ -102,7 +102,7 @@ TEST(Pipeline, BuildsEveryPlannedPackage) {
   std::set<std::string> want = {"kernel-amd64",          "kmpt_core-kmp-amd64", "kmpt-chain-kmp-amd64",
                                 "kmpt_weak-kmp-amd64",   "kmpt_alias-kmp-amd64", "kmpt_extra-kmp-amd64",
                                 "kmpt_dash-kmp-amd64",   "patterns-kmpt-all",    "patterns-kmpt-extra",
-                                "kmpkit-host-base"};
+                                "kmpkit-host-base",      "kmpkit"};
   EXPECT_EQ(names, want);
   EXPECT_TRUE(fs::exists(f.repo + "/repodata/repomd.xml"));
   auto repomd = pl::read_text(f.repo + "/repodata/repomd.xml");
@@ -155,7 +155,14 @@ TEST(Pipeline, KernelPackageContents) {
   auto triggers = rpmq("--filetriggers " + q(k));
   EXPECT_NE(triggers.find("transfiletriggerin"), std::string::npos) << triggers;
   EXPECT_NE(triggers.find("transfiletriggerpostun"), std::string::npos) << triggers;
-  EXPECT_NE(triggers.find("/usr/bin/kmpkit depmod -a " + f.kver), std::string::npos) << triggers;
+  // The triggers and the packages' %posttrans run the kernel's refresh script, which runs the
+  // policy's depmod command and then kmpkit initrd.
+  EXPECT_NE(triggers.find("/usr/lib/kmpkit/refresh/" + f.kver + " triggerin"), std::string::npos) << triggers;
+  EXPECT_NE(files.find(" /usr/lib/kmpkit/refresh/" + f.kver + "\n"), std::string::npos) << files;
+  auto spec = pl::read_text(f.split + "/kernel.spec");
+  EXPECT_NE(spec.find("%{kmpkit_depmod_command}\nif [ \"$1\" = triggerpostun ]; then /usr/bin/kmpkit initrd trigger"),
+            std::string::npos);
+  EXPECT_NE(rpmq("--scripts " + q(k)).find("/var/lib/kmpkit/refresh-pending"), std::string::npos);
   EXPECT_NE(rpmq("--changelog " + q(k)).find("split by kmpkit"), std::string::npos);
   // The license text is only here.
   for (const auto& r : pl::repo_rpms(f.repo)) {
@@ -257,11 +264,12 @@ TEST(Pipeline, ZypperInstallsAKmpWithItsDependencies) {
   ASSERT_EQ(pl::zypper_add_repo(root, f.repo).exit_code, 0);
   auto r = pl::zypper(root, "in kmpt_dash-kmp-amd64");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(pl::installed(root), (std::set<std::string>{"kmpkit-host-base", "kernel-amd64", "kmpt_dash-kmp-amd64",
-                                                       "kmpt_extra-kmp-amd64"}));
+  EXPECT_EQ(pl::installed(root), (std::set<std::string>{"kmpkit-host-base", "kmpkit", "kernel-amd64",
+                                                       "kmpt_dash-kmp-amd64", "kmpt_extra-kmp-amd64"}));
   const std::string md = root + "/lib/modules/" + f.kver;
-  // zypper runs one rpm per package, each running the trigger (kmpkit depmod, incremental): the
-  // database after the last one is what Debian's depmod makes of the installed tree.
+  // zypper runs one rpm per package (without rpm's transaction triggers) and the %posttrans scripts
+  // at the end, the first of which refreshes the database (kmpkit depmod): what Debian's depmod
+  // makes of the installed tree.
   auto same_as_depmod = [&](const std::string& step) {
     EXPECT_TRUE(fs::exists(md + "/modules.kmpkit-cache")) << step << ": the trigger did not run kmpkit depmod";
     std::string ref = temp_dir("kmpkit-zypper-ref");
@@ -293,7 +301,7 @@ TEST(Pipeline, ZypperInstallsByHardware) {
   ASSERT_EQ(pl::zypper_add_repo(root, f.repo).exit_code, 0);
   auto r = pl::zypper(root, "in kernel-amd64", hw);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(pl::installed(root), (std::set<std::string>{"kmpkit-host-base", "kernel-amd64", "kmpt_alias-kmp-amd64"}));
+  EXPECT_EQ(pl::installed(root), (std::set<std::string>{"kmpkit-host-base", "kmpkit", "kernel-amd64", "kmpt_alias-kmp-amd64"}));
   auto dep = pl::read_modules_dep(root + "/lib/modules/" + f.kver + "/modules.dep");
   EXPECT_TRUE(dep.count("kernel/drivers/pci/kmpt/kmpt_alias.ko.xz"));
 }
@@ -328,7 +336,7 @@ TEST(Pipeline, SplitWithAFlavorAndShards) {
   EXPECT_FALSE(fs::exists(out + "/host-base.spec"));
   auto kernel = pl::read_text(out + "/kernel.spec");
   EXPECT_NE(kernel.find("Name: kernel-default\n"), std::string::npos);
-  EXPECT_NE(kernel.find("%global kmpkit_depgen_opts --flavor default\n"), std::string::npos);
+  EXPECT_NE(kernel.find("%global kmpkit_depgen_opts --flavor default "), std::string::npos);
   EXPECT_NE(kernel.find("%kmpkit_keep_modules_intact\n"), std::string::npos);
   EXPECT_NE(kernel.find("%transfiletriggerin -- /lib/modules/" + f.kver + "/\n"), std::string::npos);
   EXPECT_NE(kernel.find("%changelog\n"), std::string::npos);
@@ -358,10 +366,11 @@ TEST(Pipeline, PolicyCanChooseDebiansDepmod) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto kernel = pl::read_text(dir + "/out/kernel.spec");
   EXPECT_NE(kernel.find("%global kmpkit_depmod_command /sbin/depmod -a " + f.kver + "\n"), std::string::npos);
-  // The host base carries both engines whichever the policy chooses.
+  // The host base carries both engines whichever the policy chooses (kmpkit in its own package).
   auto base = pl::read_text(dir + "/out/host-base.spec");
   EXPECT_NE(base.find("\n/sbin/depmod\n"), std::string::npos) << base;
-  EXPECT_NE(base.find("\n/usr/bin/kmpkit\n"), std::string::npos) << base;
+  EXPECT_NE(pl::read_text(dir + "/out/kmpkit-tool.spec").find("\n/usr/bin/kmpkit\n"), std::string::npos);
+  EXPECT_NE(kernel.find("Requires: /sbin/depmod\nRequires: /usr/bin/kmpkit\n"), std::string::npos) << kernel;
   // The default: kmpkit depmod.
   auto def = pl::read_text(f.split + "/kernel.spec");
   EXPECT_NE(def.find("%global kmpkit_depmod_command /usr/bin/kmpkit depmod -a " + f.kver + "\n"), std::string::npos);
@@ -383,8 +392,9 @@ TEST(Pipeline, KabiSchemeSplit) {
   // Triggers on every kernel's modules: this kernel's weak-updates links, then its database.
   EXPECT_NE(kernel.find("%global kmpkit_weak_updates_command /usr/bin/kmpkit weak-updates -q " + f.kver + "\n"),
             std::string::npos);
-  EXPECT_NE(kernel.find("%transfiletriggerin -- /lib/modules/\n%{kmpkit_weak_updates_command}\n%{kmpkit_depmod_command}\n"),
+  EXPECT_NE(kernel.find("%transfiletriggerin -- /lib/modules/\n/usr/lib/kmpkit/refresh/" + f.kver + " triggerin\n"),
             std::string::npos);
+  EXPECT_NE(kernel.find("\n%{kmpkit_weak_updates_command}\n%{kmpkit_depmod_command}\n"), std::string::npos);
   EXPECT_NE(kernel.find("%transfiletriggerpostun -- /lib/modules/\n"), std::string::npos);
   EXPECT_NE(kernel.find("%preun\nif [ \"$1\" = 0 ]; then %{kmpkit_weak_updates_command} --clear || :; fi\n"),
             std::string::npos);

@@ -88,20 +88,22 @@ TEST(HostBase, ShellAndDepmodWithTheirLibraries) {
   EXPECT_NE(spec.find("%dir %attr(1777,root,root) /var/tmp"), std::string::npos);
   for (const auto& lib : shared_libraries("/sbin/depmod"))
     EXPECT_NE(spec.find("\n" + lib + "\n"), std::string::npos) << lib << " (a library of depmod)";
-  // kmpkit as the spec names it (the pinned copy), stripped, with its libraries (ldd of the host file).
+  // kmpkit's libraries (the binary itself is the kmpkit package, pinned in DIR/bin and stripped).
   std::string kmpkit = kmpkit::test::kmpkit_binary();
-  o.tools.push_back({kHostKmpkitPath, kmpkit, true, "%{_sourcedir}/bin/kmpkit"});
+  o.libraries_of.push_back(kmpkit);
   spec = host_base_spec(o);
-  EXPECT_NE(spec.find("install -D -m 0755 %{_sourcedir}/bin/kmpkit %{buildroot}/usr/bin/kmpkit\n"
-                      "strip --strip-debug %{buildroot}/usr/bin/kmpkit || :\n"),
-            std::string::npos)
-      << spec;
-  EXPECT_NE(spec.find("\n/usr/bin/kmpkit\n"), std::string::npos);
-  EXPECT_NE(spec.find("%dir /usr/bin\n"), std::string::npos);
+  EXPECT_EQ(spec.find("\n/usr/bin/kmpkit\n"), std::string::npos);
   auto kmpkit_libs = shared_libraries(kmpkit);
   EXPECT_FALSE(kmpkit_libs.empty());
   for (const auto& lib : kmpkit_libs)
     EXPECT_NE(spec.find("\n" + lib + "\n"), std::string::npos) << lib << " (a library of kmpkit)";
+  auto tool = tool_package_spec("6.1.0", "57");
+  EXPECT_NE(tool.find("Name: kmpkit\n"), std::string::npos);
+  EXPECT_NE(tool.find("install -D -m 0755 %{_sourcedir}/bin/kmpkit %{buildroot}/usr/bin/kmpkit\n"
+                      "strip --strip-debug %{buildroot}/usr/bin/kmpkit || :\n"),
+            std::string::npos)
+      << tool;
+  EXPECT_NE(tool.find("\n/usr/bin/kmpkit\n"), std::string::npos);
   o.tools = {{"/bin/sh", "/nonexistent/sh"}};
   EXPECT_THROW(host_base_spec(o), std::runtime_error);
 }

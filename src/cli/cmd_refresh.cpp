@@ -1,0 +1,72 @@
+// kmpkit refresh: run the installed kernels' refresh scripts (weak-updates links, module database,
+// initrd), which the kernel packages own as /usr/lib/kmpkit/refresh/KVER. The packages' %posttrans
+// call it with --pending: under zypper that is the end of the whole transaction (docs/boot.md).
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli/command.hpp"
+#include "util/exit_codes.hpp"
+#include "util/process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kmpkit::cli {
+namespace {
+
+constexpr const char* kRefreshDir = "/usr/lib/kmpkit/refresh";
+constexpr const char* kPendingMark = "/var/lib/kmpkit/refresh-pending";
+
+struct RefreshArgs {
+  std::vector<std::string> kvers;
+  bool pending = false;
+};
+
+int run_refresh(const RefreshArgs& a) {
+  std::error_code ec;
+  if (a.pending && !fs::remove(kPendingMark, ec)) return exit_code::ok;  // nothing changed since the last refresh
+  std::vector<std::string> scripts;
+  for (const auto& e : fs::directory_iterator(kRefreshDir, ec))
+    if (a.kvers.empty() || std::find(a.kvers.begin(), a.kvers.end(), e.path().filename().string()) != a.kvers.end())
+      scripts.push_back(e.path().string());
+  std::sort(scripts.begin(), scripts.end());
+  if (!a.kvers.empty() && scripts.size() != a.kvers.size()) {
+    fmt::print(stderr, "kmpkit refresh: not every kernel asked for has {}/KVER (installed kernels: {})\n", kRefreshDir,
+               scripts.empty() ? "none" : fmt::format("{}", fmt::join(scripts, ", ")));
+    return exit_code::input_missing;
+  }
+  int rc = exit_code::ok;
+  for (const auto& s : scripts) {
+    ProcessOptions o;
+    o.capture_stdout = o.capture_stderr = false;  // the scripts' own messages reach the user
+    auto r = run_process({s, "posttrans"}, o);
+    if (!r.ok()) {
+      fmt::print(stderr, "kmpkit refresh: {}\n", describe_failure(s, r));
+      rc = exit_code::tool_failed;
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+
+void add_refresh_command(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<RefreshArgs>();
+  auto* cmd = app.add_subcommand("refresh", "Refresh each installed kernel's weak-updates links, module database and initrd");
+  cmd->footer(
+      "Runs /usr/lib/kmpkit/refresh/KVER of every installed kernel (or the ones named): the script its\n"
+      "kernel package owns, with the policy's depmod (and weak-updates) command and kmpkit initrd. The\n"
+      "packages' %posttrans run `kmpkit refresh --pending`, which does it only when a package changed\n"
+      "module files since the last refresh (zypper runs all %posttrans at the end of its transaction).\n"
+      "Exit: 0 done, 3 a kernel named has no refresh script, 5 a script failed.");
+  cmd->add_option("kver", a->kvers, "Kernel release(s) (default: every installed kernel)");
+  cmd->add_flag("--pending", a->pending,
+                "Only when a package's scripts left the mark /var/lib/kmpkit/refresh-pending (removed first)");
+  cmd->callback([a, &exit_code] { exit_code = run_refresh(*a); });
+}
+
+}  // namespace kmpkit::cli

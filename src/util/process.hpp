@@ -1,0 +1,35 @@
+#pragma once
+// One way to run an external program: argv (no shell), optional stdin text, stdout and stderr
+// captured (so a failure's message can quote the tool), or passed through.
+#include <string>
+#include <vector>
+
+namespace kmpkit {
+
+struct ProcessOptions {
+  std::string stdin_text;             // written to the program's stdin (then closed)
+  bool capture_stdout = true;         // false: inherit kmpkit's stdout
+  bool capture_stderr = true;         // false: inherit kmpkit's stderr
+  std::vector<std::string> env;       // NAME=VALUE added to (or replacing in) the environment
+  std::string stdout_file;            // when set: stdout goes to this file (created/truncated)
+};
+
+struct ProcessResult {
+  bool started = false;  // false: the program could not be run (not found, not executable)
+  int exit_code = -1;    // the exit status; -1 when killed by a signal
+  int signal = 0;        // the signal that ended it, 0 if none
+  std::string out, err;  // captured output
+  std::string start_error;  // why it could not be started
+
+  bool ok() const { return started && exit_code == 0; }
+};
+
+ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});
+
+// "dracut exited with 1: <last lines of its stderr>" — for messages.
+std::string describe_failure(const std::string& program, const ProcessResult& result, size_t tail_lines = 15);
+
+// True when `program` (a name or a path) can be executed: found in PATH, or an executable file.
+bool program_available(const std::string& program);
+
+}  // namespace kmpkit
