@@ -25,7 +25,10 @@
 #   on this profile's machine), --keep (keep the root directory), --install-extra 'PKG...'
 #   (zypper installs these too), --hook FILE (run inside the booted machine before the report;
 #   its output goes into the report folder), --initrd-scenario (also count, on a copy of the
-#   installed root, how often zypper transactions of KMPs in and outside the initrd make it again).
+#   installed root, how often zypper transactions of KMPs in and outside the initrd make it again),
+#   --update-repo DIR (repeatable: after the install, add the repository and `zypper up`: a kernel
+#   update), --boot-kernel KVER|oldest (default: the newest kernel of the image).
+# Environment: KMPKIT_BINARY (use this kmpkit instead of building ./build's).
 # Environment: KMPKIT_CACHE (default /var/cache/kmpkit) holds the userspace and repositories.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +36,8 @@ src=$(dirname "$here")
 boot=$here/boot
 
 profile_dir= out= repo= kroot= policy=$src/policies/default.toml timeout_s=${KMPKIT_BOOT_TIMEOUT:-900}
-image_from= keep=0 extra= hook= scenario=0
+image_from= keep=0 extra= hook= scenario=0 boot_kernel=
+update_repos=()
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case $1 in
@@ -47,6 +51,8 @@ while [ $# -gt 0 ]; do
     --hook) hook=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     --initrd-scenario) scenario=1; shift ;;
+    --update-repo) update_repos+=("$(cd "$2" && pwd)"); shift 2 ;;
+    --boot-kernel) boot_kernel=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "boot-test: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) [ -z "$profile_dir" ] || { echo "boot-test: one profile only" >&2; exit 2; }; profile_dir=$1; shift ;;
@@ -115,8 +121,8 @@ if [ -z "$image_from" ]; then
     initrd_scenario "$root" || fail 5 "the initrd scenario could not copy the root"
   fi
 else
-  [ -f "$image_from/disk.img" ] && [ -f "$image_from/vmlinuz" ] && [ -f "$image_from/initrd" ] \
-    || fail 3 "$image_from holds no disk.img, vmlinuz and initrd of an earlier run (run without --image-from first)"
+  [ -f "$image_from/disk.img" ] && ls "$image_from"/vmlinuz-* >/dev/null 2>&1 \
+    || fail 3 "$image_from holds no disk.img and kernels of an earlier run (run without --image-from first)"
 fi
 
 # ---- 4. disk image and boot -------------------------------------------------------------------
@@ -124,8 +130,9 @@ stage=disk
 if [ -z "$image_from" ]; then
   make_disk "$root" || fail 7 "mkfs.ext4 -d failed (see $work/mkfs.log)"
 else
-  cp --sparse=always "$image_from/disk.img" "$out/disk.img" && cp "$image_from/vmlinuz" "$image_from/initrd" "$out/" \
-    && cp "$image_from/install.json" "$work/install.json" 2>/dev/null || fail 7 "cannot copy the image of $image_from"
+  cp --sparse=always "$image_from/disk.img" "$out/disk.img" && cp "$image_from"/vmlinuz-* "$image_from"/initrd-* "$out/" \
+    && cp "$image_from/install.json" "$work/install.json" || fail 7 "cannot copy the image of $image_from"
+  report_set install "$(cat "$work/install.json")"
   root=
 fi
 

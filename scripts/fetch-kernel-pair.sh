@@ -10,9 +10,11 @@
 #             (the pair with the smallest changed share)
 #   zero      two consecutive image ABIs whose Module.symvers have the same symbols with the same
 #             CRCs (the newest such pair)
+#   chain     three consecutive image ABIs, each pair as in "zero" (the newest such three): kernel
+#             updates where every KMP keeps serving (three kernels, for a purge of the oldest)
 #   list      print, for every pair of consecutive ABIs with headers, how many exports changed;
 #             fetches nothing but headers
-# Output (last stdout line): "OLD_ROOT NEW_ROOT", the unpacked roots of fetch-kernel.sh; with
+# Output (last stdout line): "OLD_ROOT NEW_ROOT" ("A B C" for chain), the unpacked roots of fetch-kernel.sh; with
 # --symvers-only, "OLD_SYMVERS NEW_SYMVERS" (Module.symvers files only; any ABI with headers
 # counts, images are not fetched). Exit 2 when the registry offers no such pair.
 #
@@ -24,7 +26,7 @@ CACHE=${KMPKIT_CACHE:-/var/cache/kmpkit}
 mode=${1:-}
 symvers_only=0
 [ "${2:-}" = "--symvers-only" ] && symvers_only=1
-case "$mode" in far|partial|zero|list) ;; *) echo "usage: $0 far|partial|zero|list [--symvers-only]" >&2; exit 2 ;; esac
+case "$mode" in far|partial|zero|chain|list) ;; *) echo "usage: $0 far|partial|zero|chain|list [--symvers-only]" >&2; exit 2 ;; esac
 
 abis_of() {  # $1: package name regex with ABI as the only number group
   apt-cache search --names-only "$1" | sed -E 's/^linux-[a-z]+-6\.1\.0-([0-9]+)-.*/\1/' | sort -n | uniq \
@@ -87,8 +89,19 @@ if [ "$mode" = list ]; then
 fi
 [ $# -ge 2 ] || { echo "fetch-kernel-pair: fewer than two ABIs available (${pool:-none})" >&2; exit 2; }
 
-old=""; new=""
+old=""; new=""; middle=""
 case "$mode" in
+  chain)
+    prev=""; prev2=""; zero_prev=0
+    for abi in "$@"; do
+      if [ -n "$prev" ]; then
+        read -r c r a n < <(compare "$(symvers_of "$prev")" "$(symvers_of "$abi")")
+        zero_now=0; [ "$c" = 0 ] && [ "$r" = 0 ] && zero_now=1
+        if [ $zero_now = 1 ] && [ $zero_prev = 1 ]; then old=$prev2; middle=$prev; new=$abi; fi
+        zero_prev=$zero_now
+      fi
+      prev2=$prev; prev=$abi
+    done ;;
   far) old=$1; eval "new=\${$#}" ;;
   zero|partial)
     best=""; prev=""
@@ -106,15 +119,17 @@ case "$mode" in
     done ;;
 esac
 [ -n "$old" ] || { echo "fetch-kernel-pair: no '$mode' pair among ABIs: $*" >&2; exit 2; }
-echo "fetch-kernel-pair: $mode pair 6.1.0-$old -> 6.1.0-$new" >&2
+echo "fetch-kernel-pair: $mode pair 6.1.0-$old -> ${middle:+6.1.0-$middle -> }6.1.0-$new" >&2
 
 if [ $symvers_only = 1 ]; then
-  echo "$(symvers_of "$old") $(symvers_of "$new")"
+  echo "$(symvers_of "$old") ${middle:+$(symvers_of "$middle") }$(symvers_of "$new")"
   exit 0
 fi
 fetch() {  # one fetch per ABI at a time
   ( flock 9; "$here/fetch-kernel.sh" "$1" | tail -n 1 ) 9>"$CACHE/kernel-6.1.0-$1.lock"
 }
 old_root=$(fetch "$old")
+middle_root=""
+[ -n "$middle" ] && middle_root=$(fetch "$middle")
 new_root=$(fetch "$new")
-echo "$old_root $new_root"
+echo "$old_root ${middle_root:+$middle_root }$new_root"

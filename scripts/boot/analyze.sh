@@ -5,10 +5,15 @@
 # The whole kernel's module database (every module), for "would the full kernel have a module
 # for this request?": made once per kernel with kmpkit depmod over a hard-linked copy.
 full_database() {
-  local db=$cache/boot/fulldb-$kver
+  local db=$cache/boot/fulldb-$kver kr=$kroot
+  # The booted kernel's own tree (after --update-repo it is not the first kernel's).
+  if [ ! -d "$kr/lib/modules/$kver" ]; then
+    local abi=${kver#6.1.0-}; abi=${abi%%-*}
+    kr=$("$src/scripts/fetch-kernel.sh" "$abi" | tail -1) || return 1
+  fi
   if [ ! -f "$db/lib/modules/$kver/modules.alias.bin" ]; then
     rm -rf "$db.tmp"; mkdir -p "$db.tmp/lib/modules"
-    cp -al "$kroot/lib/modules/$kver" "$db.tmp/lib/modules/" && rm -f "$db.tmp/lib/modules/$kver/build" "$db.tmp/lib/modules/$kver/source"
+    cp -al "$kr/lib/modules/$kver" "$db.tmp/lib/modules/" && rm -f "$db.tmp/lib/modules/$kver/build" "$db.tmp/lib/modules/$kver/source"
     "$kmpkit" depmod -b "$db.tmp" -a "$kver" > "$work/fulldb.log" 2>&1 || return 1
     find "$db.tmp/lib/modules/$kver" -mindepth 1 -maxdepth 1 ! -name 'modules.*' -exec rm -rf {} +
     rm -rf "$db"; mv "$db.tmp" "$db"
@@ -67,7 +72,7 @@ analyze() {
   [ -f "$installed_db/lib/modules/$kver/modules.dep" ] || installed_db=${image_from:-$out}/installed-db
 
   cut -d' ' -f1 "$g/modules" | sort -u > "$work/loaded.txt"
-  sed 's|.*/||; s|\.ko.*||; s|-|_|g' "$kroot/lib/modules/$kver/modules.builtin" | sort -u > "$work/builtin.txt"
+  sed 's|.*/||; s|\.ko.*||; s|-|_|g' "$fulldb/lib/modules/$kver/modules.builtin" | sort -u > "$work/builtin.txt"
   local harness="9p 9pnet 9pnet_virtio netfs fscache"
   if [ -f "$profile_dir/loaded-modules.txt" ]; then
     sort -u "$profile_dir/loaded-modules.txt" | grep -vxF -f <(tr ' ' '\n' <<< "$harness") \
@@ -123,6 +128,7 @@ analyze() {
   report_set not_modules "$(jq -Rn "$tsv3" < "$work/unresolved.tsv")"
   report_set requested_by_name "$(grep -v $'\tudev (device' "$work/satisfied.tsv" | jq -Rn "$tsv3")"
   report_set verify_exit "$verify_exit"
+  report_set kernels_after_boot "$(jq -Rn '[inputs | select(length > 0)]' < "$g/kernels" 2>/dev/null || echo null)"
   report_set installed_mb "$(jq '.install.installed_mb // null' "$work/report.json")"
   cp "$g/verify.txt" "$out/verify.txt" 2>/dev/null
   write_report

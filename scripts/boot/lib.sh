@@ -32,8 +32,14 @@ fail() {
 
 cleanup_root() { [ "${keep:-0}" = 1 ] || [ -z "${root:-}" ] || rm -rf "$root"; }
 
-# The kmpkit binary: built when missing or older than its sources (only the kmpkit target).
+# The kmpkit binary: $KMPKIT_BINARY when set (the test suite's), else ./build's, built when missing
+# or older than its sources (only the kmpkit target).
 build_kmpkit() {
+  if [ -n "${KMPKIT_BINARY:-}" ]; then
+    [ -x "$KMPKIT_BINARY" ] || return 1
+    echo "$KMPKIT_BINARY"
+    return 0
+  fi
   local bin=$src/build/src/kmpkit
   if [ ! -x "$bin" ] || [ -n "$(find "$src/src" "$src/CMakeLists.txt" -newer "$bin" -print -quit)" ]; then
     note "building kmpkit"
@@ -109,13 +115,19 @@ prepare_root() {
 # repository bind-mounted read-only at /mnt/kmpkit-repo, where it stays configured).
 in_root() {  # in_root ROOT COMMAND... (run chrooted with the mounts)
   local r=$1; shift
-  unshare -m --propagation private bash -c '
+  KMPKIT_UPDATE_REPOS="${update_repos[*]}" unshare -m --propagation private bash -c '
     r=$1; repo=$2; shift 2
     mount -t proc proc "$r/proc" && mount --rbind /sys "$r/sys" && mount --rbind /dev "$r/dev" || exit 90
     if [ -n "$repo" ]; then
       mkdir -p "$r/mnt/kmpkit-repo" && mount --bind "$repo" "$r/mnt/kmpkit-repo" \
         && mount -o remount,bind,ro "$r/mnt/kmpkit-repo" || exit 91
     fi
+    i=0
+    for u in $KMPKIT_UPDATE_REPOS; do
+      i=$((i + 1))
+      mkdir -p "$r/mnt/kmpkit-update-$i" && mount --bind "$u" "$r/mnt/kmpkit-update-$i" \
+        && mount -o remount,bind,ro "$r/mnt/kmpkit-update-$i" || exit 92
+    done
     exec chroot "$r" "$@"' in_root "$r" "${repo:-}" "$@"
 }
 
@@ -132,6 +144,15 @@ install_kernel() {
   local regen_in
   regen_in=$(grep -c ' made ' "$r/var/log/kmpkit/initrd.log" 2>/dev/null || true)
   in_root "$r" "${env[@]}" zypper -n --no-gpg-checks inr > "$work/zypper-inr.log" 2>&1 || { cat "$work/zypper-inr.log" >> "$work/zypper-install.log"; return 1; }
+  # Kernel updates: each repository added, then `zypper up` (the new kernel beside the old one).
+  local i=0 u
+  for u in "${update_repos[@]}"; do
+    i=$((i + 1))
+    in_root "$r" "${env[@]}" zypper -n --no-gpg-checks ar -G "file:///mnt/kmpkit-update-$i" "update-$i" \
+      > "$work/zypper-ar-update-$i.log" 2>&1 || return 1
+    in_root "$r" "${env[@]}" zypper -n --no-gpg-checks up > "$work/zypper-up-$i.log" 2>&1 \
+      || { cat "$work/zypper-up-$i.log" >> "$work/zypper-install.log"; return 1; }
+  done
   t1=$(date +%s.%N)
   rm -rf "$r/run/kmpkit-hw"
   local q=(rpm --root "$r" --dbpath /var/lib/rpm)
@@ -157,9 +178,13 @@ install_kernel() {
      > "$work/install.json"
   report_set install "$(cat "$work/install.json")"
   "${q[@]}" -qa --qf '%{NAME}\n' | sort > "$out/installed-packages.txt"
-  # The installed module database, for judging the boot's requests (modprobe -d).
-  rm -rf "$out/installed-db"; mkdir -p "$out/installed-db/lib/modules/$kver"
-  cp -p "$r/lib/modules/$kver"/modules.* "$out/installed-db/lib/modules/$kver/"
+  # Each kernel's installed module database, for judging the boot's requests (modprobe -d).
+  rm -rf "$out/installed-db"
+  local k
+  for k in $(ls "$r/lib/modules"); do
+    [ -f "$r/lib/modules/$k/modules.dep" ] || continue
+    mkdir -p "$out/installed-db/lib/modules/$k" && cp -p "$r/lib/modules/$k"/modules.* "$out/installed-db/lib/modules/$k/"
+  done
 }
 
 # How often the initrd is made as KMPs come and go, one zypper transaction each, on a copy of the
@@ -201,8 +226,16 @@ whole_kernel_bytes() {
 
 make_disk() {
   local r=$1 used size
-  cp -L "$r/boot/vmlinuz-$kver" "$out/vmlinuz" && cp "$r/boot/initrd-$kver" "$out/initrd" \
-    || { echo "no kernel image or initrd in the root (see $work/zypper-install.log)" > "$work/mkfs.log"; return 1; }
+  # Every installed kernel's image and initrd (the boot picks one: --boot-kernel).
+  local k found=0
+  rm -f "$out"/vmlinuz-* "$out"/initrd-*
+  for k in $(ls "$r/lib/modules"); do
+    [ -e "$r/lib/modules/$k/vmlinuz" ] || continue
+    cp -L "$r/lib/modules/$k/vmlinuz" "$out/vmlinuz-$k" && cp "$r/boot/initrd-$k" "$out/initrd-$k" \
+      || { echo "no initrd for $k in the root (see $work/zypper-install.log)" > "$work/mkfs.log"; return 1; }
+    found=1
+  done
+  [ $found = 1 ] || { echo "no kernel in the root (see $work/zypper-install.log)" > "$work/mkfs.log"; return 1; }
   cp "$work/install.json" "$out/install.json"
   used=$(du -sbx "$r" | cut -f1)
   size=$(( (used * 13 / 10 / 1048576 + 512) ))
@@ -231,10 +264,19 @@ boot_qemu() {
   # Debug logging of systemd and udev (every module they look up) goes to the journal, not the console.
   cmdline+=" systemd.log_level=debug systemd.log_target=journal udev.log_level=debug loglevel=5"
   mapfile -t machine < <(qemu_machine_args)
-  note "booting $profile (TCG, up to $timeout_s s)"
+  # The kernel to boot: --boot-kernel, else the newest installed (sort -V of the releases).
+  local kernels boot_kver
+  kernels=$(ls "$out" | sed -n 's/^vmlinuz-//p' | sort -V)
+  boot_kver=${boot_kernel:-$(echo "$kernels" | tail -1)}
+  [ "$boot_kver" = oldest ] && boot_kver=$(echo "$kernels" | head -1)
+  [ -f "$out/vmlinuz-$boot_kver" ] || fail 3 "no kernel $boot_kver in the image (it has: $(echo $kernels))"
+  report_set booted_kernel "$(jq -n --arg k "$boot_kver" '$k')"
+  report_set installed_kernels "$(echo "$kernels" | jq -Rn '[inputs | select(length > 0)]')"
+  kver=$boot_kver
+  note "booting $profile with $boot_kver (TCG, up to $timeout_s s)"
   t0=$(date +%s)
   ( timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -nographic -no-reboot -net none \
-      -kernel "$out/vmlinuz" -initrd "$out/initrd" -append "$cmdline" "${machine[@]}" < /dev/null 2>&1 \
+      -kernel "$out/vmlinuz-$boot_kver" -initrd "$out/initrd-$boot_kver" -append "$cmdline" "${machine[@]}" < /dev/null 2>&1 \
       | head -c "$cap" > "$log"; echo "${PIPESTATUS[0]}" > "$work/qemu.rc" ) &
   local pid=$! waited=0 seen_end=
   while kill -0 "$pid" 2>/dev/null; do

@@ -13,5 +13,6 @@ void add_kabi_commands(CLI::App& app, int& exit_code);     // cmd_kabi.cpp: kabi
 void add_weak_updates_command(CLI::App& app, int& exit_code);  // cmd_weak_updates.cpp
 void add_initrd_command(CLI::App& app, int& exit_code);        // cmd_initrd.cpp
 void add_refresh_command(CLI::App& app, int& exit_code);       // cmd_refresh.cpp
+void add_purge_kernels_command(CLI::App& app, int& exit_code); // cmd_purge_kernels.cpp
 
 }  // namespace kmpkit::cli

@@ -371,6 +371,9 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
       describe_set(p, *it, inv, plan.kver, plan.flavor);
     }
     p.license = module_license(p.modules, inv, pol.license);
+    // kernel-version scheme: each kernel's builds carry the same names; multiversion keeps the
+    // running kernel's KMPs when a kernel update installs the new kernel beside it.
+    if (!plan.kabi_scheme) p.provides.push_back("multiversion(kernel)");
     if (plan.kabi_scheme) {
       // Every build of this module (set) provides the base name; a build for a new KABI is pulled
       // in by `zypper up` when the new kernel arrives and an earlier build is installed.

@@ -100,7 +100,18 @@ std::string tool_package_spec(const std::string& version, const std::string& rel
   s += "install -D -m 0755 %{_sourcedir}/bin/kmpkit %{buildroot}/usr/bin/kmpkit\n";
   s += "strip --strip-debug %{buildroot}/usr/bin/kmpkit || :\n";
   s += "mkdir -p %{buildroot}/var/lib/kmpkit/initrd %{buildroot}/var/log/kmpkit\n";
+  // The purge of old kernels after a good boot of the newest, enabled statically.
+  s += "mkdir -p %{buildroot}/usr/lib/systemd/system/multi-user.target.wants\n";
+  s += "cat > %{buildroot}/usr/lib/systemd/system/kmpkit-purge-kernels.service <<'EOF'\n"
+       "[Unit]\nDescription=Purge old kernels after a good boot of the newest (kmpkit)\n"
+       "ConditionPathExists=/var/lib/kmpkit/purge-kernels\nAfter=multi-user.target\n"
+       "[Service]\nType=oneshot\nExecStart=/usr/bin/kmpkit purge-kernels --after-boot\n"
+       "[Install]\nWantedBy=multi-user.target\nEOF\n";
+  s += "ln -s ../kmpkit-purge-kernels.service "
+       "%{buildroot}/usr/lib/systemd/system/multi-user.target.wants/kmpkit-purge-kernels.service\n";
   s += "\n%files\n/usr/bin/kmpkit\n%dir /var/lib/kmpkit\n%dir /var/lib/kmpkit/initrd\n%dir /var/log/kmpkit\n";
+  s += "/usr/lib/systemd/system/kmpkit-purge-kernels.service\n"
+       "/usr/lib/systemd/system/multi-user.target.wants/kmpkit-purge-kernels.service\n";
   return s;
 }
 

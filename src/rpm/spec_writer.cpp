@@ -116,6 +116,10 @@ std::string refresh_script_path(const std::string& kver) { return "/usr/lib/kmpk
 // Shell builtins only: an install root may have no mkdir or rm yet; /var/lib/kmpkit belongs to the
 // kmpkit package (no kmpkit, no refresh script either: nothing to remember).
 constexpr const char* kRefreshMark = "/var/lib/kmpkit/refresh-pending";
+constexpr const char* kPurgeMark = "/var/lib/kmpkit/purge-kernels";
+// Every kernel package ships this zypp setting (the same file, the same content): kernels install
+// side by side (libzypp reads it from the system it installs into).
+constexpr const char* kMultiversionConf = "/etc/zypp/multiversion.d/kmpkit-kernels.conf";
 
 // %post of the kernel and of every KMP: module files changed, the end of the transaction refreshes.
 std::string post_script() { return fmt::format("if [ -d /var/lib/kmpkit ]; then : > {}; fi\n", kRefreshMark); }
@@ -412,6 +416,8 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
     if (f.boot_link)
       ks += fmt::format("ln -s ../lib/modules/{}/{} %{{buildroot}}/boot/{}-{}\n", plan.kver, f.name, f.name, plan.kver);
   for (const auto& g : kGhostFiles) ks += fmt::format("touch %{{buildroot}}{}/{}\n", kdir, g);
+  ks += fmt::format("mkdir -p %{{buildroot}}{0}\necho 'provides:multiversion(kernel)' > %{{buildroot}}{1}\n",
+                    fs::path(kMultiversionConf).parent_path().string(), kMultiversionConf);
   if (o.initrd)
     ks += fmt::format("mkdir -p %{{buildroot}}/boot %{{buildroot}}/var/lib/kmpkit/initrd && touch %{{buildroot}}/boot/initrd-{kver} "
                       "%{{buildroot}}/var/lib/kmpkit/initrd/{kver}.json\n",
@@ -477,7 +483,10 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
       refresh_script_path(plan.kver));
   if (plan.kabi_scheme)
     ks += "\n%preun\nif [ \"$1\" = 0 ]; then %{kmpkit_weak_updates_command} --clear || :; fi\n";
-  ks += fmt::format("\n%post\n{}\n%posttrans\n{}", post_script(), posttrans_script());
+  // The kernel's %post also asks for a purge of old kernels after the next boot of the newest
+  // (kmpkit-purge-kernels.service of the kmpkit package: kmpkit purge-kernels --after-boot).
+  ks += fmt::format("\n%post\n{}if [ -d /var/lib/kmpkit ]; then : > {}; fi\n\n%posttrans\n{}", post_script(),
+                    kPurgeMark, posttrans_script());
   // %files
   std::string kl = "%defattr(-,root,root,-)\n";
   kl += fmt::format("%dir {}\n", kdir);
@@ -490,6 +499,7 @@ SplitResult write_split(const PackagePlan& plan, const KernelInventory& inv, con
   // the next one recovers it), so owned too.
   kl += fmt::format("%ghost %dir %attr(0755,root,root) {}/{}\n", kdir, depmod::kStagingDirName);
   kl += "%dir /usr/lib/kmpkit\n%dir /usr/lib/kmpkit/refresh\n" + refresh_script_path(plan.kver) + "\n";
+  kl += fmt::format("%config {}\n", kMultiversionConf);
   if (o.initrd) {  // made by kmpkit initrd (dracut) after install; removed with the kernel
     kl += fmt::format("%ghost %attr(0600,root,root) /boot/initrd-{}\n", plan.kver);
     kl += fmt::format("%ghost %attr(0644,root,root) /var/lib/kmpkit/initrd/{}.json\n", plan.kver);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <mutex>
 #include <stdexcept>
 
@@ -127,6 +128,16 @@ std::optional<std::pair<std::string, std::string>> kernel_pair_roots(const std::
   auto sp = last.find(' ');
   if (sp == std::string::npos) return std::nullopt;
   return std::make_pair(last.substr(0, sp), last.substr(sp + 1));
+}
+
+std::vector<std::string> kernel_chain_roots() {
+  auto r = run(shell_quote(source_dir() + "/scripts/fetch-kernel-pair.sh") + " chain");
+  auto lines = split_lines(r.out);
+  if (r.exit_code != 0 || lines.empty()) return {};
+  std::vector<std::string> roots;
+  std::istringstream words(lines.back());
+  for (std::string w; words >> w;) roots.push_back(w);
+  return roots.size() == 3 ? roots : std::vector<std::string>{};
 }
 
 void write_text(const std::string& path, const std::string& text) {

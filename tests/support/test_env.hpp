@@ -27,6 +27,9 @@ std::string release_of_root(const std::string& root);
 // scripts/fetch-kernel-pair.sh MODE (far, partial, zero): the unpacked roots of the two kernels,
 // fetched when needed; nullopt when the registry offers no such pair.
 std::optional<std::pair<std::string, std::string>> kernel_pair_roots(const std::string& mode);
+// scripts/fetch-kernel-pair.sh chain: three consecutive kernels without a KABI change, oldest first
+// (empty when the registry offers none).
+std::vector<std::string> kernel_chain_roots();
 std::string module_dir();       // kernel_root()/lib/modules/KVER
 // Built test modules (KMPKIT_TEST_MODULES, else scripts/build-test-modules.sh's output).
 std::string test_modules_dir();

@@ -333,14 +333,27 @@ TEST(Plan, DefaultPolicyFitsTheRealKernel) {
   ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
   const auto& plan = r.plan;
   EXPECT_EQ(plan.flavor, "amd64");
-  const auto* nf = plan.find("netfilter-kmp-amd64");
+  EXPECT_TRUE(plan.kabi_scheme);  // KMPs named by KABI: kernel updates keep the running kernel's modules
+  // Packages by base name (the KABI id appended in this scheme).
+  auto find = [&](const std::string& base) -> const PlannedPackage* {
+    for (const auto& k : plan.kmps)
+      if (k.base_name == base) return &k;
+    return nullptr;
+  };
+  const auto* nf = find("netfilter-kmp-amd64");
   ASSERT_TRUE(nf);
   EXPECT_GT(nf->modules.size(), 200u);
   EXPECT_EQ(plan.kmps.size(), inv.modules.size() - nf->modules.size() + 1);
   EXPECT_EQ(plan.patterns.size(), 5u);
   for (const auto& p : plan.patterns) EXPECT_FALSE(p.requires_.empty()) << p.name;
-  const auto* ext4 = plan.find("ext4-kmp-amd64");
+  const auto* ext4 = find("ext4-kmp-amd64");
   ASSERT_TRUE(ext4);
+  EXPECT_EQ(ext4->name.size(), std::string("ext4-kmp-amd64-").size() + 8) << ext4->name;
+  // What userspace loads by name: the kernel recommends this kernel's builds.
+  EXPECT_NE(std::find(plan.kernel.recommends.begin(), plan.kernel.recommends.end(), find("autofs4-kmp-amd64")->name),
+            plan.kernel.recommends.end());
+  // ip_tables stays out of the netfilter set (systemd loads it at every boot).
+  EXPECT_TRUE(find("ip_tables-kmp-amd64"));
   EXPECT_EQ(ext4->summary, "Fourth Extended Filesystem (ext4 kernel module)");
 }
 

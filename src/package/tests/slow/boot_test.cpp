@@ -7,15 +7,16 @@
 
 #include <fstream>
 
+#include "kabi_support.hpp"
 #include "real_repo.hpp"
 
 namespace kmpkit::test {
 namespace {
 
-nlohmann::json boot(const std::string& profile, const std::string& out, const std::string& extra = {}) {
-  const auto& r = real_repo();
+// scripts/boot-test.sh with the test suite's kmpkit (KMPKIT_BINARY, set by ctest) and a repository.
+nlohmann::json boot(const std::string& profile, const std::string& out, const std::string& extra) {
   auto res = run("bash " + q(source_dir() + "/scripts/boot-test.sh") + " " + q(source_dir() + "/hw-profiles/" + profile) +
-                 " --repo " + q(r.repo) + " --out " + q(out) + " " + extra + " 2>&1");
+                 " --out " + q(out) + " " + extra + " 2>&1");
   std::cout << res.out;
   std::ifstream in(out + "/report.json");
   if (!in) return {{"exit", res.exit_code}};
@@ -26,7 +27,7 @@ nlohmann::json boot(const std::string& profile, const std::string& out, const st
 
 TEST(Boot, Q35VirtioBootsFromItsHardwareSelectedInstall) {
   std::string out = temp_dir("kmpkit-boot-q35");
-  auto report = boot("q35-virtio", out, "--initrd-scenario");
+  auto report = boot("q35-virtio", out, "--repo " + q(real_repo().repo) + " --initrd-scenario");
   std::cout << report.dump(1).substr(0, 6000) << "\n";
   ASSERT_TRUE(report.value("booted", false)) << report.value("error", std::string("no report"));
   EXPECT_TRUE(report["root_from_initrd"].get<bool>());
@@ -43,6 +44,41 @@ TEST(Boot, Q35VirtioBootsFromItsHardwareSelectedInstall) {
   ASSERT_TRUE(report["initrd_scenario"].is_array()) << report["initrd_scenario"];
   for (const auto& step : report["initrd_scenario"])
     EXPECT_EQ(step["initrd_regenerations"], step["goal"]) << step["transaction"];
+}
+
+// Issue 18 booted: three kernels installed by `zypper up` (no KABI change between them, so A's
+// KMP builds serve B and C). The oldest still boots (the fallback) and purges nothing; the newest
+// boots, and kmpkit-purge-kernels.service then removes A's kernel only.
+TEST(Boot, KernelUpdatesKeepTheFallbackBootableAndPurgeAfterTheNewestBooted) {
+  auto chain = kernel_chain();
+  if (chain.empty()) GTEST_SKIP() << "the registry offers no three consecutive ABIs without a KABI change";
+  const Kernel &a = chain[0], &b = chain[1], &c = chain[2];
+  Repo ra = package(a, "a", "--host-base");
+  Repo rb = package(b, "b-after-" + a.kver, "--baseline " + q(ra.repo));
+  Repo rc = package(c, "c-after-" + b.kver, "--baseline " + q(ra.repo) + " --baseline " + q(rb.repo));
+  std::string first = temp_dir("kmpkit-boot-oldest"), second = temp_dir("kmpkit-boot-newest");
+  auto old_boot = boot("q35-virtio", first,
+                       "--repo " + q(ra.repo) + " --kernel-root " + q(a.root) + " --update-repo " + q(rb.repo) +
+                           " --update-repo " + q(rc.repo) + " --boot-kernel oldest");
+  std::cout << old_boot.dump(1).substr(0, 4000) << "\n";
+  ASSERT_TRUE(old_boot.value("booted", false)) << old_boot.value("error", std::string("no report"));
+  EXPECT_EQ(old_boot["booted_kernel"], a.kver);
+  EXPECT_EQ(old_boot["installed_kernels"].size(), 3u);
+  EXPECT_EQ(old_boot["kernels_after_boot"].size(), 3u) << "a fallback boot purges nothing";
+  EXPECT_TRUE(old_boot["ground_truth_missing"].empty()) << old_boot["ground_truth_missing"];
+  EXPECT_TRUE(old_boot["load_failures"].empty()) << old_boot["load_failures"];
+  EXPECT_EQ(old_boot["verify_exit"], 0);
+
+  auto new_boot = boot("q35-virtio", second, "--image-from " + q(first) + " --kernel-root " + q(a.root));
+  std::cout << new_boot.dump(1).substr(0, 4000) << "\n";
+  ASSERT_TRUE(new_boot.value("booted", false)) << new_boot.value("error", std::string("no report"));
+  EXPECT_EQ(new_boot["booted_kernel"], c.kver);
+  EXPECT_TRUE(new_boot["ground_truth_missing"].empty()) << new_boot["ground_truth_missing"];
+  EXPECT_TRUE(new_boot["load_failures"].empty()) << new_boot["load_failures"];
+  EXPECT_EQ(new_boot["verify_exit"], 0);
+  auto kept = new_boot["kernels_after_boot"];
+  ASSERT_EQ(kept.size(), 2u) << kept;
+  for (const auto& k : kept) EXPECT_EQ(k.get<std::string>().find("-" + a.kver.substr(6, 2)), std::string::npos) << k;
 }
 
 }  // namespace

@@ -8,150 +8,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <tuple>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "../pipeline_support.hpp"
+#include "kabi_support.hpp"
 
 namespace kmpkit::test {
 namespace {
-
-namespace pl = pipeline;
-namespace fs = std::filesystem;
-using pl::q;
-
-struct Kernel {
-  std::string root, kver;
-};
-
-// The pair of a fetch-kernel-pair.sh mode; ok = false when the registry has none.
-std::pair<Kernel, Kernel> kernel_pair(const std::string& mode, bool& ok) {
-  auto roots = kernel_pair_roots(mode);
-  ok = roots.has_value();
-  if (!ok) return {};
-  return {{roots->first, release_of_root(roots->first)}, {roots->second, release_of_root(roots->second)}};
-}
-
-// The shipped default policy with the kabi naming scheme.
-std::string kabi_policy() {
-  std::string text = pl::read_text(source_dir() + "/policies/default.toml");
-  auto pos = text.find("[naming]\n");
-  if (pos == std::string::npos) throw std::runtime_error("default.toml has no [naming]");
-  text.insert(pos + 9, "scheme = \"kabi\"\n");
-  std::string path = temp_dir("kmpkit-kabi-policy") + "/kabi.toml";
-  pl::write_text(path, text);
-  return path;
-}
-
-struct Repo {
-  std::string split, repo;
-  nlohmann::json manifest;
-};
-
-// `kmpkit package` of a kernel with the kabi policy (cached per kmpkit binary under the kmpkit cache).
-Repo package(const Kernel& k, const std::string& tag, const std::string& extra_args) {
-  std::string dir = pl::cached_dir(
-      pl::cache_base() + "/kabi-" + tag + "-" + k.kver + "-" + pl::binary_key(),
-      [&](const std::string& tmp) {
-        auto t0 = std::chrono::steady_clock::now();
-        auto r = run(q(kmpkit_binary()) + " package --policy " + q(kabi_policy()) + " -b " + q(k.root) + " " +
-                     q(k.kver) + " --out " + q(tmp + "/split") + " " + extra_args);
-        if (r.exit_code != 0) throw std::runtime_error("kmpkit package failed: " + r.out + r.err);
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        pl::write_text(tmp + "/package.out", r.out + "seconds " + std::to_string(secs) + "\n");
-      },
-      "kabi-" + tag + "-" + k.kver + "-");
-  Repo repo{dir + "/split", dir + "/split/repo", {}};
-  repo.manifest = nlohmann::json::parse(pl::read_text(repo.split + "/kmpkit-split.json"));
-  std::cout << "== " << tag << " " << k.kver << ": " << dir << "\n" << pl::read_text(dir + "/package.out");
-  return repo;
-}
-
-std::set<std::string> package_names_in(const std::string& repo) {
-  std::set<std::string> out;
-  auto r = run("find " + q(repo) + " -name '*.rpm' -print0 | xargs -0 rpm -qp --qf '%{NAME}\\n' 2>/dev/null");
-  for (auto& l : split_lines(r.out))
-    if (!l.empty()) out.insert(l);
-  return out;
-}
-
-// A root for zypper: rpm database, multiversion kernels (read from the root's own zypp config),
-// the host base (/bin/sh, kmpkit, depmod for the scriptlets), q35-virtio's devices.
-struct Root {
-  std::string dir, sysfs;
-};
-
-Root make_root(const std::string& host_base_repo) {
-  Root r{pl::new_root("kmpkit-kabi-root"), ""};
-  pl::write_text(r.dir + "/etc/zypp/multiversion.d/kernel.conf", "provides:multiversion(kernel)\n");
-  std::string profiles = hw_profiles_dir();
-  r.sysfs = temp_dir("kmpkit-kabi-sysfs");
-  for (auto& l : split_lines(pl::read_text(profiles + "/q35-virtio/modalias.tsv"))) {
-    auto tab = l.find('\t');
-    if (tab == std::string::npos) continue;
-    pl::write_text(r.sysfs + l.substr(0, tab), l.substr(tab + 1) + "\n");
-  }
-  auto hb = run(pl::rpm_in(r.dir) + "-i " + q(host_base_repo) + "/x86_64/kmpkit-host-base-*.rpm 2>&1");
-  EXPECT_EQ(hb.exit_code, 0) << hb.out;
-  return r;
-}
-
-CommandResult zypper(const Root& r, const std::string& args) { return pl::zypper(r.dir, args, r.sysfs); }
-
-// name → "version-release installtime" of the installed packages.
-std::map<std::string, std::string> installed_state(const Root& r) {
-  std::map<std::string, std::string> out;
-  auto res = run(pl::rpm_in(r.dir) + "-qa --qf '%{NAME} %{VERSION}-%{RELEASE} %{INSTALLTIME}\\n'");
-  for (auto& l : split_lines(res.out)) {
-    auto sp = l.find(' ');
-    if (sp != std::string::npos) out[l.substr(0, sp)] += (out[l.substr(0, sp)].empty() ? "" : ";") + l.substr(sp + 1);
-  }
-  return out;
-}
-
-nlohmann::json verify_json(const Root& r) {
-  auto v = run(q(kmpkit_binary()) + " verify --json --root " + q(r.dir));
-  EXPECT_EQ(v.exit_code, 0) << run(q(kmpkit_binary()) + " verify --root " + q(r.dir)).out;
-  return nlohmann::json::parse(v.out);
-}
-
-// Debian's depmod on a copy of the root's whole lib/modules (weak-updates links are relative and
-// lead into other kernels' directories), compared with the database the triggers left.
-void expect_database_like_depmod(const Root& r, const std::string& kver) {
-  std::string out = temp_dir("kmpkit-kabi-depmod");
-  fs::create_directories(out + "/lib");
-  ASSERT_EQ(run("cp -a " + q(r.dir + "/lib/modules") + " " + q(out + "/lib/")).exit_code, 0);
-  auto d = run("timeout 300 /sbin/depmod -b " + q(out) + " " + q(kver) + " 2>&1 | head -c 100000");
-  ASSERT_TRUE(fs::exists(out + "/lib/modules/" + kver + "/modules.dep")) << d.out;
-  EXPECT_EQ(pl::database_differences(r.dir + "/lib/modules/" + kver, out + "/lib/modules/" + kver),
-            std::vector<std::string>{})
-      << kver;
-  // And depmod finds every symbol with its CRC (weak-updates modules included).
-  auto e = run("timeout 300 /sbin/depmod -n -e -E " + q(r.dir + "/lib/modules/" + kver + "/Module.symvers") + " -b " +
-               q(out) + " " + q(kver) + " 2>&1 >/dev/null | head -c 100000");
-  EXPECT_EQ(e.out, "") << kver;
-}
-
-// verify's warnings other than missing firmware (the root has no firmware packages).
-size_t warnings_but_firmware(const nlohmann::json& v) {
-  size_t n = 0;
-  for (const auto& k : v["kernels"])
-    for (const auto& f : k["findings"]) n += f["severity"] == "warning" && f["check"] != "firmware";
-  for (const auto& st : v["module_stores"]) n += st["unused"].size();
-  return n;
-}
-
-std::set<std::string> weak_links(const Root& r, const std::string& kver) {
-  std::set<std::string> out;
-  std::string dir = r.dir + "/lib/modules/" + kver + "/weak-updates";
-  if (!fs::exists(dir)) return out;
-  for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_symlink()) {
-      EXPECT_TRUE(fs::exists(e.path())) << "dangling " << e.path();
-      out.insert(e.path().string().substr(dir.size() + 1));
-    }
-  return out;
-}
 
 TEST(KabiScheme, ZypperUpdateAcrossAPartialKabiChange) {
   bool ok = false;
@@ -222,6 +86,13 @@ TEST(KabiScheme, ZypperUpdateAcrossAPartialKabiChange) {
   EXPECT_EQ(v["kernels"].size(), 2u);
   expect_database_like_depmod(r, a.kver);
   expect_database_like_depmod(r, b.kver);
+  // Every module of the machine resolves for both kernels (issue 18).
+  for (const Kernel* k : {&a, &b}) {
+    auto unresolved = ground_truth_unresolved(r.dir, k->kver);
+    EXPECT_TRUE(unresolved.empty()) << k->kver << ": " << unresolved.front();
+  }
+  std::cout << "zypper up to " << b.kver << " (partial KABI change): downloads " << zypper_download_bytes(up.out) / 1e6
+            << " MB\n";
 
   // A KMP version update with the same KABI: in place (same name, newer release).
   std::string target;
@@ -301,38 +172,83 @@ TEST(KabiScheme, FreshInstallFromBothRepositoriesTakesOnlyTheNewKernelsBuilds) {
   expect_database_like_depmod(r, b.kver);
 }
 
-TEST(KabiScheme, UnchangedKabiPublishesOnlyTheKernel) {
-  bool ok = false;
-  auto [a, b] = kernel_pair("zero", ok);
-  if (!ok) GTEST_SKIP() << "the registry offers no pair of ABIs without a KABI change";
+// Issue 18: kernel updates with the shipped defaults. Three consecutive kernels without a KABI
+// change (A, B, C): B's and C's repositories hold only their kernel (every KMP of A keeps its
+// KABI id); `zypper up` installs each new kernel beside the running one (the kernel package ships
+// the multiversion setting), every module of the machine resolves for every kernel, verify is
+// clean; then kmpkit purge-kernels keeps the newest, the one before and the running one: not
+// while an older kernel runs, and after C has booted only A's kernel package goes, while A's KMP
+// builds stay, serving B and C.
+TEST(KabiScheme, UnchangedKabiPublishesOnlyTheKernelAndPurgeKeepsTwo) {
+  auto chain = kernel_chain();
+  if (chain.empty()) GTEST_SKIP() << "the registry offers no three consecutive ABIs without a KABI change";
+  const Kernel &a = chain[0], &b = chain[1], &c = chain[2];
   Repo ra = package(a, "a", "--host-base");
   Repo rb = package(b, "b-after-" + a.kver, "--baseline " + q(ra.repo));
-  auto names_b = package_names_in(rb.repo);
-  std::set<std::string> kmps_b;
-  for (const auto& n : names_b)
-    if (n.find("-kmp-") != std::string::npos) kmps_b.insert(n);
-  // Every module keeps its KABI id: B's repository has its kernel and patterns, no KMP.
-  EXPECT_EQ(kmps_b, std::set<std::string>{});
-  EXPECT_TRUE(names_b.count("kernel-amd64"));
-  std::cout << b.kver << " after " << a.kver << ": " << names_b.size() << " packages built, "
-            << rb.manifest["kmps_not_built"].size() << " KMPs of " << a.kver << " serve it\n";
+  Repo rc = package(c, "c-after-" + b.kver, "--baseline " + q(ra.repo) + " --baseline " + q(rb.repo));
+  for (const Repo* rr : {&rb, &rc}) {
+    auto names = package_names_in(rr->repo);
+    std::set<std::string> kmps;
+    for (const auto& n : names)
+      if (n.find("-kmp-") != std::string::npos) kmps.insert(n);
+    // Every module keeps its KABI id: the repository has its kernel and patterns, no KMP.
+    EXPECT_EQ(kmps, std::set<std::string>{});
+    EXPECT_TRUE(names.count("kernel-amd64"));
+  }
+  std::cout << b.kver << " and " << c.kver << " after " << a.kver << ": " << rb.manifest["kmps_not_built"].size()
+            << " KMPs of " << a.kver << " serve them\n";
 
   Root r = make_root(ra.repo);
   ASSERT_EQ(pl::zypper_add_repo(r.dir, ra.repo).exit_code, 0);
-  ASSERT_EQ(zypper(r, "in kernel-amd64").exit_code, 0);
+  auto in = zypper(r, "in kernel-amd64");
+  ASSERT_EQ(in.exit_code, 0) << in.out << in.err;
+  // The setting that keeps kernels side by side comes with the kernel package.
+  EXPECT_EQ(pl::read_text(r.dir + "/etc/zypp/multiversion.d/kmpkit-kernels.conf"), "provides:multiversion(kernel)\n");
   auto before = installed_state(r);
-  ASSERT_EQ(zypper(r, "ar -G " + q("file://" + rb.repo) + " b").exit_code, 0);
-  auto up = zypper(r, "up");
-  ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+  for (const auto& [repo, name, k] : {std::tuple{&rb, "b", &b}, std::tuple{&rc, "c", &c}}) {
+    ASSERT_EQ(zypper(r, "ar -G " + q("file://" + repo->repo) + " " + name).exit_code, 0);
+    auto up = zypper(r, "up");
+    ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
+    std::cout << "zypper up to " << k->kver << " (no KABI change): downloads " << zypper_download_bytes(up.out) / 1e6
+              << " MB\n";
+  }
   auto after = installed_state(r);
-  ASSERT_NE(after["kernel-amd64"].find(';'), std::string::npos) << after["kernel-amd64"];
+  EXPECT_EQ(std::count(after["kernel-amd64"].begin(), after["kernel-amd64"].end(), ';'), 2) << after["kernel-amd64"];
   size_t modules_a = pl::installed_module_paths(r.dir, a.kver).size();
-  EXPECT_EQ(weak_links(r, b.kver).size(), modules_a);
-  for (const auto& [n, s] : before)
-    if (n != "kernel-amd64") EXPECT_EQ(after[n], s) << n;
+  for (const Kernel* k : {&b, &c}) EXPECT_EQ(weak_links(r, k->kver).size(), modules_a) << k->kver;
+  for (const auto& [n, st] : before)
+    if (n != "kernel-amd64") EXPECT_EQ(after[n], st) << n;
+  for (const Kernel* k : {&a, &b, &c}) {
+    auto unresolved = ground_truth_unresolved(r.dir, k->kver);
+    EXPECT_TRUE(unresolved.empty()) << k->kver << ": " << unresolved.front();
+  }
   auto v = verify_json(r);
-  EXPECT_EQ(v["kernels"].size(), 2u);
-  expect_database_like_depmod(r, b.kver);
+  EXPECT_EQ(v["kernels"].size(), 3u);
+  expect_database_like_depmod(r, c.kver);
+
+  // The purge: never while an older kernel runs (a fallback boot), then A goes once C runs.
+  auto purge = [&](const std::string& running) {
+    auto res = run(q(kmpkit_binary()) + " purge-kernels --json --root " + q(r.dir) + " --running " + q(running));
+    EXPECT_EQ(res.exit_code, 0) << res.out << res.err;
+    return nlohmann::json::parse(res.out.substr(res.out.rfind("\n{")));
+  };
+  auto held = purge(a.kver);
+  EXPECT_FALSE(held["done"].get<bool>());
+  EXPECT_EQ(installed_state(r)["kernel-amd64"], after["kernel-amd64"]);
+  auto done = purge(c.kver);
+  EXPECT_TRUE(done["done"].get<bool>()) << done;
+  EXPECT_EQ(done["remove"], nlohmann::json::array({a.kver}));
+  auto last = installed_state(r);
+  EXPECT_EQ(std::count(last["kernel-amd64"].begin(), last["kernel-amd64"].end(), ';'), 1) << last["kernel-amd64"];
+  for (const auto& [n, st] : before)
+    if (n != "kernel-amd64") EXPECT_EQ(last[n], st) << n << " (A's builds serve B and C)";
+  for (const Kernel* k : {&b, &c}) {
+    auto unresolved = ground_truth_unresolved(r.dir, k->kver);
+    EXPECT_TRUE(unresolved.empty()) << k->kver << ": " << unresolved.front();
+  }
+  auto v2 = verify_json(r);
+  EXPECT_EQ(v2["kernels"].size(), 2u);
+  expect_database_like_depmod(r, c.kver);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // kmpkit binary, kernel and policy, shared by the slow tests under a lock, kept in the kmpkit cache.
 #include <chrono>
 #include <iostream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +47,34 @@ inline const RealRepo& real_repo() {
     return x;
   }();
   return r;
+}
+
+// The default policy names KMPs by KABI: "ext4-kmp-amd64-3f0c9a1e" is a build of "ext4-kmp-amd64".
+inline bool has_kmp(const std::set<std::string>& packages, const std::string& base) {
+  for (const auto& p : packages)
+    if (p == base || (p.starts_with(base + "-") && p.size() == base.size() + 9)) return true;
+  return false;
+}
+
+// Module paths as the default policy packages them (NAME.ko.zst) → as in the tree (NAME.ko).
+inline std::string tree_path(std::string path) {
+  for (const char* suffix : {".zst", ".xz"})
+    if (path.ends_with(std::string(".ko") + suffix)) path.resize(path.size() - std::string(suffix).size());
+  return path;
+}
+inline std::set<std::string> tree_paths(const std::set<std::string>& paths) {
+  std::set<std::string> out;
+  for (const auto& p : paths) out.insert(tree_path(p));
+  return out;
+}
+
+// sha256 of every module's content (decompressed) under DIR/kernel, "PATH-AS-IN-THE-TREE HASH" lines.
+inline std::string module_content_sums(const std::string& dir) {
+  return run("cd " + q(dir) +
+             " && find kernel -name '*.ko*' -type f | LC_ALL=C sort | while read -r f; do case $f in "
+             "*.zst) zstd -dcq \"$f\" ;; *.xz) xz -dc \"$f\" ;; *) cat \"$f\" ;; esac | sha256sum | "
+             "sed \"s|-\\$|${f%.ko*}.ko|\"; done")
+      .out;
 }
 
 }  // namespace kmpkit::test
