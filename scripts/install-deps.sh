@@ -5,7 +5,7 @@ PKGS=(
   build-essential cmake pkg-config ninja-build git
   libkmod-dev librpm-dev libsolv-dev libsolvext-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
-  libgtest-dev libgmock-dev liblzma-dev libzstd-dev libssl-dev
+  libgtest-dev libgmock-dev liblzma-dev libzstd-dev zlib1g-dev libssl-dev
   kmod rpm createrepo-c zypper libsolv-tools
   xz-utils zstd cpio bc flex bison libelf-dev dwarves openssl
 )

@@ -1,5 +1,8 @@
 // kmpkit depmod: the module database (modules.dep, .alias, .symbols, ... and their .bin indexes),
 // byte-identical to Debian's depmod (kmod 30), with a per-module cache for fast incremental runs.
+#include <cstdlib>
+#include <system_error>
+
 #include <fmt/format.h>
 #include <sys/utsname.h>
 
@@ -11,7 +14,7 @@
 #include "depmod/depmod.hpp"
 #include "depmod/store.hpp"
 #include "module/tree_walk.hpp"
-#include "util/exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 
 namespace kmpkit::cli {
 namespace {
@@ -78,14 +81,22 @@ int run(DepmodArgs& a) {
         case depmod::Recovery::rolled_forward: fmt::print(stderr, "kmpkit depmod: completed an interrupted update (new database)\n"); break;
         case depmod::Recovery::discarded: fmt::print(stderr, "kmpkit depmod: discarded an unfinished update (old database kept)\n"); break;
       }
-    } catch (const std::exception& e) {
+    } catch (const std::system_error& e) {
       fmt::print(stderr, "kmpkit depmod: {}\n", e.what());
       return exit_code::io_error;
     }
     return exit_code::ok;
   }
 
-  depmod::DepmodReport r = depmod::run_depmod(o);
+  depmod::DepmodReport r;
+  try {
+    r = depmod::run_depmod(o);
+  } catch (const Error& e) {
+    fmt::print(stderr, "kmpkit depmod: {}\n", e.what());
+    return exit_code::of(e.kind());
+  }
+  if (std::getenv("KMPKIT_DEPMOD_TIMING"))
+    for (const auto& [phase, ms] : r.phases) fmt::print(stderr, "  {:<18} {:7.2f} ms\n", phase, ms);
   if (!r.recovery.empty()) fmt::print(stderr, "kmpkit depmod: {}\n", r.recovery);
   for (const auto& w : r.warnings) fmt::print(stderr, "kmpkit depmod: warning: {}\n", w);
   for (const auto& e : r.errors) fmt::print(stderr, "kmpkit depmod: {}\n", e);
@@ -107,20 +118,28 @@ int run(DepmodArgs& a) {
       fmt::print(stderr, "  ... and {} more cycle(s)\n", r.cycles.size() - kMaxCyclesShown);
     fmt::print(stderr, "kmpkit depmod: nothing written, the database is unchanged\n");
   }
+  if (r.outcome == depmod::Outcome::unreadable)
+    fmt::print(stderr, "kmpkit depmod: {} module(s) could not be read: nothing written, the database is unchanged\n",
+               r.errors.size());
   if (r.files) {
     // depmod -n: the text files, in depmod's order, on stdout.
-    for (size_t i : {0, 2, 4, 5, 9}) std::fwrite((*r.files)[i].data(), 1, (*r.files)[i].size(), stdout);
+    for (size_t i = 0; i < depmod::kDatabaseFileCount; ++i)
+      if (depmod::kDatabaseOutputs[i].text) std::fwrite((*r.files)[i].data(), 1, (*r.files)[i].size(), stdout);
   }
   if (a.verbose) {
-    if (r.up_to_date)
+    if (r.outcome == depmod::Outcome::up_to_date)
       fmt::print(stderr, "kmpkit depmod: {}/modules.dep is up to date\n", r.module_dir);
     else
       fmt::print(stderr, "kmpkit depmod: {} modules ({} read, {} from the cache; cache: {}) in {:.3f} s{}\n",
-                 r.modules, r.read, r.cached, r.cache_status, r.seconds, r.written ? "" : ", nothing written");
-  } else if (o.mode == depmod::Mode::incremental && r.cache_status != "used" && r.exit_code == 0) {
+                 r.modules, r.read, r.cached, r.cache_status, r.seconds, r.outcome == depmod::Outcome::written ? "" : ", nothing written");
+  } else if (o.mode == depmod::Mode::incremental && r.cache_status != "used" && r.outcome == depmod::Outcome::written) {
     fmt::print(stderr, "kmpkit depmod: no usable cache ({}): read every module\n", r.cache_status);
   }
-  return r.exit_code;
+  switch (r.outcome) {
+    case depmod::Outcome::unreadable: return exit_code::partial;
+    case depmod::Outcome::cycle: return exit_code::cycle;
+    default: return exit_code::ok;
+  }
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 
 #include "cli/command.hpp"
 #include "initrd/initrd_update.hpp"
-#include "util/exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 
 namespace kmpkit::cli {
 namespace {

@@ -1,5 +1,4 @@
 // kmpkit kabi diff: KABI changes between two kernels and which old modules still load.
-// kmpkit verify: consistency of the kernels and modules installed in a root.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -10,8 +9,7 @@
 #include "cli/command.hpp"
 #include "cli/progress.hpp"
 #include "kabi/kabi_diff.hpp"
-#include "kabi/verify.hpp"
-#include "util/exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 
 namespace kmpkit::cli {
 namespace {
@@ -56,9 +54,9 @@ int run_diff(DiffArgs a) {
       sides[i] = kabi::load_side(spec, a.threads, [&](size_t d, size_t t) { progress.update(d, t); });
       progress.finish();
     }
-  } catch (const std::exception& e) {
+  } catch (const Error& e) {
     fmt::print(stderr, "{}: {}\n", me, e.what());
-    return exit_code::input_missing;
+    return exit_code::of(e.kind());
   }
   size_t unreadable = 0;
   for (const auto& s : sides)
@@ -72,35 +70,6 @@ int run_diff(DiffArgs a) {
   std::cout.flush();
   if (!std::cout) return exit_code::io_error;
   return unreadable ? exit_code::partial : exit_code::ok;
-}
-
-struct VerifyArgs {
-  std::string root;
-  std::vector<std::string> kernels;
-  bool json = false, strict = false, details = false;
-  std::string depmod_config, dbpath;
-  unsigned threads = 0;
-};
-
-int run_verify(const VerifyArgs& a) {
-  kabi::VerifyOptions o;
-  o.root = a.root;
-  o.kernels = a.kernels;
-  o.depmod_config = a.depmod_config;
-  o.dbpath = a.dbpath;
-  o.threads = a.threads;
-  kabi::VerifyReport report;
-  try {
-    report = kabi::verify(o);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "kmpkit verify: {}\n", e.what());
-    return exit_code::input_missing;
-  }
-  if (a.json) std::cout << kabi::verify_json(report, a.strict).dump(1) << "\n";
-  else std::cout << kabi::verify_text(report, a.strict, a.details);
-  std::cout.flush();
-  if (!std::cout) return exit_code::io_error;
-  return report.consistent(a.strict) ? exit_code::ok : exit_code::inconsistent;
 }
 
 }  // namespace
@@ -125,7 +94,7 @@ void add_kabi_commands(CLI::App& app, int& exit_code) {
                    "Module.symvers of the new kernel: alone, supplies vmlinux and the new modules' exports "
                    "(vermagic is then not checked)");
   diff->add_flag("--json", args->json, "Print one JSON object (schema: docs/kabi.md)");
-  diff->add_flag("--details", args->details, "List every changed symbol and every old module's verdict");
+  diff->add_flag("-v,--verbose,--details", args->details, "List every changed symbol and every old module's verdict");
   diff->add_option("-j,--threads", args->threads, "Reader threads (default: all cores)");
   diff->footer(
       "Examples:\n"
@@ -136,28 +105,6 @@ void add_kabi_commands(CLI::App& app, int& exit_code) {
       "3 no such tree or no Module.symvers.");
   diff->callback([args, &exit_code] { exit_code = run_diff(*args); });
 
-  auto vargs = std::make_shared<VerifyArgs>();
-  auto* verify = app.add_subcommand(
-      "verify", "Check the kernels and modules installed in a root: symbols and CRCs, vermagic, dependencies, "
-                "firmware, signatures, support status, duplicates, package ownership, weak-updates links");
-  verify->add_option("-r,--root", vargs->root, "Root to check (default: /)");
-  verify
-      ->add_option("-k,--kernel", vargs->kernels,
-                   "Only this kernel release (repeatable; default: every directory in ROOT/lib/modules)")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  verify->add_flag("--json", vargs->json, "Print one JSON object (schema: docs/kabi.md)");
-  verify->add_flag("--strict", vargs->strict, "Warnings (missing firmware, unsigned, unsupported, duplicates) "
-                                              "count as inconsistencies too");
-  verify->add_flag("--details", vargs->details, "Every finding (else at most 10 of each kind) and every module's "
-                                                "status in the human report");
-  verify->add_option("-C,--config", vargs->depmod_config,
-                     "depmod.d directory or file for the search order (default: the root's own depmod.d)");
-  verify->add_option("--dbpath", vargs->dbpath, "rpm database inside the root (default: looked for)");
-  verify->add_option("-j,--threads", vargs->threads, "Reader threads (default: all cores)");
-  verify->footer("Exit codes: 0 consistent, 6 not consistent (the findings say why), 2 usage, 3 no such root or "
-                 "kernel.");
-  verify->callback([vargs, &exit_code] { exit_code = run_verify(*vargs); });
 }
 
 }  // namespace kmpkit::cli

@@ -2,19 +2,14 @@
 // file lists) → rpms and an rpm-md repository. Documented in docs/packaging.md and docs/policy.md.
 #include <fmt/format.h>
 
-#include <chrono>
 #include <filesystem>
 #include <memory>
-#include <thread>
 
 #include "cli/command.hpp"
 #include "cli/progress.hpp"
-#include "module/inventory.hpp"
-#include "package/plan.hpp"
-#include "policy/policy.hpp"
-#include "rpm/repo_builder.hpp"
-#include "rpm/spec_writer.hpp"
-#include "util/exit_codes.hpp"
+#include "build/repo_builder.hpp"
+#include "spec/split_job.hpp"
+#include "cli/exit_codes.hpp"
 
 namespace fs = std::filesystem;
 
@@ -39,29 +34,6 @@ struct SplitArgs {
   std::string scheme;                  // overrides the policy's [naming] scheme
 };
 
-// Package names of the rpms under `dir` (rpmbuild's NAME-VERSION-RELEASE.ARCH.rpm file names).
-std::vector<std::string> rpm_names_under(const std::string& dir) {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    std::string f = it->path().filename().string();
-    if (!f.ends_with(".rpm") || f.ends_with(".src.rpm")) continue;
-    f.resize(f.size() - 4);
-    auto arch = f.rfind('.');
-    if (arch == std::string::npos) continue;
-    f.resize(arch);
-    for (int dash = 0; dash < 2; ++dash) {
-      auto d = f.rfind('-');
-      if (d == std::string::npos) break;
-      f.resize(d);
-    }
-    names.push_back(f);
-  }
-  if (ec) throw std::runtime_error(fmt::format("cannot read {}: {}", dir, ec.message()));
-  return names;
-}
-
 struct BuildArgs {
   std::string dir;
   unsigned jobs = 0;
@@ -77,114 +49,54 @@ std::string self_binary() {
 }
 
 int run_split(const SplitArgs& a, const char* cmd) {
-  auto t0 = std::chrono::steady_clock::now();
-  std::string policy_path = a.policy.empty() ? policy::default_policy_path() : a.policy;
-  if (policy_path.empty()) {
-    fmt::print(stderr, "kmpkit {}: no --policy given and the default policy is not installed\n", cmd);
-    return exit_code::usage;
-  }
-  auto loaded = policy::load_policy_file(policy_path);
-  if (!loaded.policy) {
-    for (const auto& p : loaded.problems) fmt::print(stderr, "kmpkit {}: {}\n", cmd, p.message);
-    fmt::print(stderr, "kmpkit {}: the policy has {} problem(s); nothing was written\n", cmd, loaded.problems.size());
-    return exit_code::usage;
-  }
-  const policy::Policy& pol = *loaded.policy;
-  if (!a.flavor.empty() && !policy::valid_package_name(a.flavor)) {
-    fmt::print(stderr, "kmpkit {}: --flavor \"{}\" may only use letters, digits and . _ + -\n", cmd, a.flavor);
-    return exit_code::usage;
-  }
-  if (a.out.empty() && !a.check) {
-    fmt::print(stderr, "kmpkit {}: --out DIR is required\n", cmd);
-    return exit_code::usage;
-  }
-
+  spec::SplitRequest req;
+  req.policy_path = a.policy;
+  req.basedir = a.basedir;
+  req.kver = a.kver;
+  req.out_dir = a.out;
+  req.flavor = a.flavor;
+  req.shards = a.shards;
+  req.jobs = a.jobs;
+  req.host_base = a.host_base;
+  req.tool_package = a.tool_package;
+  req.check_only = a.check;
+  req.baselines = a.baselines;
+  req.only = a.only;
+  req.with_deps = a.with_deps;
+  req.release = a.release;
+  req.scheme = a.scheme;
+  req.kmpkit_binary = self_binary();
   Progress progress("reading modules");
-  KernelInventory inv;
+  req.progress = [&](size_t d, size_t t) { progress.update(d, t); };
+  spec::SplitJobResult res;
   try {
-    inv = read_inventory(a.basedir, a.kver, {0, [&](size_t d, size_t t) { progress.update(d, t); }});
-  } catch (const std::exception& e) {
+    res = spec::run_split(req);
+  } catch (const Error& e) {
+    progress.finish();
     fmt::print(stderr, "kmpkit {}: {}\n", cmd, e.what());
-    return exit_code::input_missing;
+    return exit_code::of(e.kind());
   }
   progress.finish();
-  if (!inv.errors.empty()) {
-    for (const auto& e : inv.errors) fmt::print(stderr, "kmpkit {}: {}: {}\n", cmd, e.file, e.message);
-    fmt::print(stderr, "kmpkit {}: {} module(s) unreadable; nothing was written\n", cmd, inv.errors.size());
+  if (!res.unreadable.empty()) {
+    for (const auto& e : res.unreadable) fmt::print(stderr, "kmpkit {}: {}: {}\n", cmd, e.file, e.message);
+    fmt::print(stderr, "kmpkit {}: {} module(s) unreadable; nothing was written\n", cmd, res.unreadable.size());
     return exit_code::input_missing;
   }
-
-  package::PlanOptions plan_options;
-  plan_options.flavor = a.flavor;
-  plan_options.only = a.only;
-  plan_options.with_deps = a.with_deps;
-  for (const auto& b : a.baselines) {
-    if (!fs::is_directory(b)) {
-      fmt::print(stderr, "kmpkit {}: --baseline {}: not a directory (give an earlier build's repository)\n", cmd, b);
-      return exit_code::input_missing;
-    }
-    try {
-      for (auto& n : rpm_names_under(b)) plan_options.published_before.push_back(std::move(n));
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "kmpkit {}: --baseline: {}\n", cmd, e.what());
-      return exit_code::input_missing;
-    }
-  }
-  policy::Policy pol_run = pol;
-  if (!a.scheme.empty()) pol_run.scheme = a.scheme == "kabi" ? policy::Policy::Scheme::Kabi : policy::Policy::Scheme::KernelVersion;
-  if (!a.release.empty()) {
-    if (!policy::valid_version_field(a.release)) {
-      fmt::print(stderr, "kmpkit {}: --release \"{}\" must not contain '-', spaces, '%' or braces\n", cmd, a.release);
-      return exit_code::usage;
-    }
-    pol_run.release = a.release;
-  }
-  auto planned = package::make_plan(pol_run, inv, plan_options);
-
-  if (!planned.problems.empty()) {
-    for (const auto& p : planned.problems) fmt::print(stderr, "kmpkit {}: {}\n", cmd, p);
+  if (!res.problems.empty()) {
+    for (const auto& p : res.problems) fmt::print(stderr, "kmpkit {}: {}\n", cmd, p);
     fmt::print(stderr, "kmpkit {}: the policy does not fit {} ({} problem(s)); nothing was written\n", cmd, a.kver,
-               planned.problems.size());
+               res.problems.size());
     return exit_code::usage;
   }
-  const auto& plan = planned.plan;
+  const auto& plan = res.plan;
   if (a.check) {
-    fmt::print("policy {} fits {}: kernel package {} ({} kept modules), {} KMPs, {} patterns\n", policy_path,
+    fmt::print("policy {} fits {}: kernel package {} ({} kept modules), {} KMPs, {} patterns\n", res.policy_path,
                a.kver, plan.kernel.name, plan.kernel.modules.size(), plan.kmps.size(), plan.patterns.size());
     return exit_code::ok;
   }
-
-  rpm::SplitOptions so;
-  so.out_dir = a.out;
-  so.root = a.basedir;
-  so.jobs = a.jobs ? a.jobs : pol.jobs;
-  if (so.jobs == 0) so.jobs = std::max(1u, std::thread::hardware_concurrency());
-  so.shards = a.shards ? a.shards : pol.shards;
-  so.payload = pol.payload;
-  so.depmod_command = policy::expand_template(pol.depmod_command, {plan.flavor, plan.kver, plan.version, "", ""});
-  so.weak_updates_command =
-      policy::expand_template(pol.weak_updates_command, {plan.flavor, plan.kver, plan.version, "", ""});
-  so.kmpkit_binary = self_binary();
-  so.license_file = pol.license_file;
-  so.url = pol.url;
-  so.vendor = pol.vendor;
-  if (plan.flavor != package::default_flavor(inv)) so.depgen_flavor = plan.flavor;
-  so.provides_imported = pol.provides == policy::ProvidesMode::Imported;
-  so.host_base = a.host_base;
-  so.tool_package = a.tool_package;
-  so.initrd = pol.initrd;
-  so.compress_modules = pol.compress_modules;
-  rpm::SplitResult res;
-  try {
-    res = rpm::write_split(plan, inv, so);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "kmpkit {}: {}\n", cmd, e.what());
-    return exit_code::io_error;
-  }
-  for (const auto& w : res.warnings) fmt::print(stderr, "kmpkit {}: warning: {}\n", cmd, w);
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  fmt::print("split {} ({} modules) with {}: {} packages in {} specs, written to {} ({:.1f} s)\n", a.kver,
-             inv.modules.size(), policy_path, res.packages, res.specs.size(), a.out, secs);
+  for (const auto& w : res.split.warnings) fmt::print(stderr, "kmpkit {}: warning: {}\n", cmd, w);
+  fmt::print("split {} ({} modules) with {}: {} packages in {} specs, written to {} ({:.1f} s)\n", a.kver, res.modules,
+             res.policy_path, res.split.manifest.packages(), res.split.manifest.specs.size(), a.out, res.seconds);
   fmt::print("  {:<22} {}, {} kept modules\n", plan.kernel.name, "kernel package", plan.kernel.modules.size());
   size_t set_kmps = 0;
   for (const auto& k : plan.kmps) set_kmps += !k.set.empty();
@@ -196,11 +108,11 @@ int run_split(const SplitArgs& a, const char* cmd) {
 int run_build(const BuildArgs& a, const char* cmd) {
   std::unique_ptr<Progress> progress;
   std::string stage;
-  rpm::BuildOptions bo;
+  build::BuildOptions bo;
   bo.dir = a.dir;
   bo.jobs = a.jobs;
   bo.keep_work = a.keep_work;
-  bo.progress = [&](const rpm::BuildProgress& p) {
+  bo.progress = [&](const build::BuildProgress& p) {
     if (p.stage != stage) {
       if (progress) progress->finish();
       stage = p.stage;
@@ -208,12 +120,15 @@ int run_build(const BuildArgs& a, const char* cmd) {
     }
     progress->update(p.steps_done, p.steps_total);
   };
-  auto r = rpm::build_repository(bo);
-  if (progress) progress->finish();
-  if (r.exit_code != 0) {
-    fmt::print(stderr, "kmpkit {}: {}\n", cmd, r.error);
-    return r.exit_code;
+  build::BuildResult r;
+  try {
+    r = build::build_repository(bo);
+  } catch (const Error& e) {
+    if (progress) progress->finish();
+    fmt::print(stderr, "kmpkit {}: {}\n", cmd, e.what());
+    return exit_code::of(e.kind());
   }
+  if (progress) progress->finish();
   fmt::print("built {} rpms ({}) in {:.1f} s: rpmbuild {:.1f} s ({} specs), repository metadata {:.1f} s\n", r.rpms,
              mb(r.rpm_bytes), r.total_seconds, r.rpmbuild_seconds, r.specs.size(), r.createrepo_seconds);
   fmt::print("repository {} ({})\n", r.repo_dir, mb(r.repo_bytes));

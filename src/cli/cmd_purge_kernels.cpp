@@ -16,7 +16,7 @@
 
 #include "cli/command.hpp"
 #include "kernels/installed_kernels.hpp"
-#include "util/exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 #include "util/process.hpp"
 
 namespace fs = std::filesystem;

@@ -10,7 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/command.hpp"
-#include "util/exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 #include "util/process.hpp"
 
 namespace fs = std::filesystem;

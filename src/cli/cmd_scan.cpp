@@ -8,7 +8,7 @@
 #include "cli/progress.hpp"
 #include "module/inventory.hpp"
 #include "module/module_json.hpp"
-#include "util/exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 
 namespace kmpkit::cli {
 namespace {
@@ -25,9 +25,9 @@ int run_scan(const ScanArgs& a) {
   KernelInventory inv;
   try {
     inv = read_inventory(a.basedir, a.kver, {a.threads, [&](size_t d, size_t t) { progress.update(d, t); }});
-  } catch (const std::exception& e) {
+  } catch (const Error& e) {
     fmt::print(stderr, "kmpkit scan: {}\n", e.what());
-    return exit_code::input_missing;
+    return exit_code::of(e.kind());
   }
   progress.finish();
   for (const auto& e : inv.errors) fmt::print(stderr, "kmpkit scan: {}: {}\n", e.file, e.message);

@@ -7,7 +7,7 @@
 
 #include "cli/command.hpp"
 #include "kabi/weak_updates.hpp"
-#include "util/exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 
 namespace kmpkit::cli {
 namespace {
@@ -31,9 +31,9 @@ int run_weak_updates(const WeakArgs& a) {
       o.clear = a.clear;
       o.use_cache = !a.no_cache;
       r = kabi::update_weak_updates(o);
-    } catch (const std::exception& e) {
+    } catch (const Error& e) {
       fmt::print(stderr, "kmpkit weak-updates: {}: {}\n", kver, e.what());
-      return exit_code::io_error;
+      return exit_code::of(e.kind());
     }
     if (!r.errors.empty()) rc = exit_code::partial;
     if (a.json) all.push_back(kabi::weak_updates_json(r));
@@ -59,7 +59,7 @@ void add_weak_updates_command(CLI::App& app, int& exit_code) {
       "KVER that is no longer installed (no Module.symvers and image) loses all its links. Run depmod\n"
       "for KVER afterwards (the kernel package's file triggers do both). docs/kabi.md.\n"
       "Exit: 0 done, 1 some module files unreadable (skipped), 7 links could not be written.");
-  cmd->add_option("-b,--root", a->root, "Root the kernels live under (ROOT/lib/modules)");
+  cmd->add_option("-b,--basedir", a->root, "Base directory the kernels live under (BASEDIR/lib/modules), as depmod -b");
   cmd->add_option("kver", a->kvers, "Kernel release(s) to update")->required();
   cmd->add_flag("-n,--dry-run", a->dry_run, "Decide and report; change nothing");
   cmd->add_flag("--clear", a->clear, "Remove all of KVER's links (the kernel package's %preun, before its removal)");
@@ -67,7 +67,7 @@ void add_weak_updates_command(CLI::App& app, int& exit_code) {
                 "Read every module file (default: reuse what ROOT/var/cache/kmpkit/weak-updates/ keeps)");
   cmd->add_flag("--json", a->json, "JSON: one object per kernel (links, added, removed, rejected)");
   cmd->add_flag("-q,--quiet", a->quiet, "Print only when links change (the kernel package's triggers)");
-  cmd->add_flag("-v,--details", a->details, "List every link and every copy that does not fit");
+  cmd->add_flag("-v,--verbose,--details", a->details, "List every link and every copy that does not fit");
   cmd->callback([a, &exit_code] { exit_code = run_weak_updates(*a); });
 }
 

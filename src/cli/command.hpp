@@ -9,7 +9,8 @@ void add_scan_command(CLI::App& app, int& exit_code);
 void add_depgen_command(CLI::App& app, int& exit_code);
 void add_depmod_command(CLI::App& app, int& exit_code);    // cmd_depmod.cpp
 void add_package_commands(CLI::App& app, int& exit_code);  // cmd_package.cpp: split, build, package
-void add_kabi_commands(CLI::App& app, int& exit_code);     // cmd_kabi.cpp: kabi diff, verify
+void add_kabi_commands(CLI::App& app, int& exit_code);     // cmd_kabi.cpp: kabi diff
+void add_verify_command(CLI::App& app, int& exit_code);    // cmd_verify.cpp
 void add_weak_updates_command(CLI::App& app, int& exit_code);  // cmd_weak_updates.cpp
 void add_initrd_command(CLI::App& app, int& exit_code);        // cmd_initrd.cpp
 void add_refresh_command(CLI::App& app, int& exit_code);       // cmd_refresh.cpp

@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "cli/command.hpp"
-#include "util/exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"kmpkit: a modular packaged Linux kernel (kernel module packages, KABI, depmod)"};
@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   kmpkit::cli::add_depmod_command(app, exit_code);
   kmpkit::cli::add_package_commands(app, exit_code);
   kmpkit::cli::add_kabi_commands(app, exit_code);
+  kmpkit::cli::add_verify_command(app, exit_code);
   kmpkit::cli::add_weak_updates_command(app, exit_code);
   kmpkit::cli::add_initrd_command(app, exit_code);
   kmpkit::cli::add_refresh_command(app, exit_code);

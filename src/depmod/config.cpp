@@ -146,6 +146,14 @@ const std::vector<std::string>& default_config_paths() {
   return paths;
 }
 
+std::vector<std::string> config_paths_in(const std::string& root) {
+  std::string base = root;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::vector<std::string> out;
+  for (const auto& p : default_config_paths()) out.push_back(base + p);
+  return out;
+}
+
 DepmodConfig load_config(const std::vector<std::string>& paths, const std::string& kver) {
   DepmodConfig cfg;
   std::vector<ConfFile> files;

@@ -8,6 +8,9 @@ namespace kmpkit::depmod {
 // depmod's default configuration directories (Debian's kmod 30), earliest first: for a file name
 // present in several, the earliest directory wins. `-b` does not prefix them.
 const std::vector<std::string>& default_config_paths();
+// The same directories inside an installed system's root (verify, weak-updates: the root's own
+// configuration, where depmod -b does not look).
+std::vector<std::string> config_paths_in(const std::string& root);
 
 struct SearchEntry {
   enum class Kind { path, builtin, external };

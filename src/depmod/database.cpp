@@ -380,13 +380,18 @@ BuildResult build_database(const std::vector<ModuleData>& modules, const KernelL
   return build_database(ptrs, lists, options);
 }
 
-BuildResult build_database(const std::vector<const ModuleData*>& mods, const KernelLists& lists,
-                           const BuildOptions& options) {
-  BuildResult result;
-  PhaseTimer phase;
-  const uint32_t n = static_cast<uint32_t>(mods.size());
+namespace {
 
-  // 1. Module order: the name hash table (512 buckets), then modules.order.
+// The modules in depmod's order: the name hash table (512 buckets), then modules.order.
+struct Ordered {
+  const std::vector<const ModuleData*>& mods;
+  std::vector<uint32_t> order;
+  const ModuleData& operator()(uint32_t pos) const { return *mods[order[pos]]; }
+  uint32_t size() const { return static_cast<uint32_t>(order.size()); }
+};
+
+std::vector<uint32_t> module_order(const std::vector<const ModuleData*>& mods, const KernelLists& lists) {
+  const uint32_t n = static_cast<uint32_t>(mods.size());
   std::vector<uint32_t> order(n);
   std::iota(order.begin(), order.end(), 0u);
   {
@@ -425,124 +430,122 @@ BuildResult build_database(const std::vector<const ModuleData*>& mods, const Ker
       std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return key[a] < key[b]; });
     }
   }
-  auto M = [&](uint32_t pos) -> const ModuleData& { return *mods[order[pos]]; };
-  phase("b:order");
+  return order;
+}
 
-  // The files that need only the module order (aliases, softdeps, devname, builtin indexes) are
-  // made on a second thread while the symbols and dependencies are resolved.
-  std::array<std::string, kDatabaseFileCount> files;
-  std::vector<std::string> side_warnings;
-  std::thread side([&] {
-    // modules.alias and modules.alias.bin
-    {
-      std::string& text = files[2];
-      text = "# Aliases extracted from modules themselves.\n";
-      Arena keys;
-      size_t alias_bytes = 0, alias_count = 0;
-      for (const auto* m : mods) {
-        alias_count += m->aliases.size();
-        for (auto a : m->aliases) alias_bytes += a.size();
-      }
-      keys.text.reserve(alias_bytes);
-      keys.spans.reserve(alias_count);
-      text.reserve(text.size() + alias_bytes + alias_count * 40);
-      std::vector<std::pair<size_t, uint32_t>> inserts;
-      inserts.reserve(alias_count);
-      for (uint32_t p = 0; p < n; ++p) {
-        for (auto a : M(p).aliases) {
-          text.append("alias ");
-          text.append(a);
-          text.push_back(' ');
-          text.append(M(p).name);
-          text.push_back('\n');
-          size_t k = keys.add_alias(a);
-          if (k == SIZE_MAX) {
-            side_warnings.push_back(fmt::format("Unmatched bracket in {}", a));
-            continue;
-          }
-          inserts.emplace_back(k, p);
-        }
-      }
-      IndexBuilder idx;
-      idx.reserve(inserts.size());
-      for (auto [k, p] : inserts) idx.insert(keys.view(k), M(p).name, p);
-      files[3] = idx.write();
+// modules.alias and modules.alias.bin
+void write_aliases(const Ordered& M, std::array<std::string, kDatabaseFileCount>& files, std::vector<std::string>& warnings) {
+  const auto& mods = M.mods;
+  const uint32_t n = M.size();
+    std::string& text = files[kAlias];
+    text = "# Aliases extracted from modules themselves.\n";
+    Arena keys;
+    size_t alias_bytes = 0, alias_count = 0;
+    for (const auto* m : mods) {
+      alias_count += m->aliases.size();
+      for (auto a : m->aliases) alias_bytes += a.size();
     }
-
-    // modules.softdep
-    {
-      std::string& text = files[4];
-      text = "# Soft dependencies extracted from modules themselves.\n";
-      for (uint32_t p = 0; p < n; ++p)
-        for (auto s : M(p).softdeps) {
-          text.append("softdep ");
-          text.append(M(p).name);
-          text.push_back(' ');
-          text.append(s);
-          text.push_back('\n');
-        }
-    }
-
-    files[7] = builtin_bin(lists.builtin, side_warnings);
-    files[8] = builtin_alias_bin(lists.builtin_modinfo, side_warnings);
-
-    // modules.devname
-    {
-      std::string& text = files[9];
-      for (uint32_t p = 0; p < n; ++p) {
-        std::string_view devname;
-        bool have_devname = false;
-        char type = 0;
-        unsigned major = 0, minor = 0;
-        for (auto a : M(p).aliases) {
-          unsigned maj, min;
-          if (a.substr(0, 8) == "devname:") {
-            devname = a.substr(8);
-            have_devname = true;
-          } else if (scan_major_minor(a, "char-major-", maj, min)) {
-            type = 'c';
-            major = maj;
-            minor = min;
-          } else if (scan_major_minor(a, "block-major-", maj, min)) {
-            type = 'b';
-            major = maj;
-            minor = min;
-          }
-          if (type && have_devname) break;
-        }
-        if (!have_devname) continue;
-        if (!type) {
-          side_warnings.push_back(fmt::format(
-              "Module '{}' has devname ({}) but lacks major and minor information. Ignoring.", M(p).name, devname));
+    keys.text.reserve(alias_bytes);
+    keys.spans.reserve(alias_count);
+    text.reserve(text.size() + alias_bytes + alias_count * 40);
+    std::vector<std::pair<size_t, uint32_t>> inserts;
+    inserts.reserve(alias_count);
+    for (uint32_t p = 0; p < n; ++p) {
+      for (auto a : M(p).aliases) {
+        text.append("alias ");
+        text.append(a);
+        text.push_back(' ');
+        text.append(M(p).name);
+        text.push_back('\n');
+        size_t k = keys.add_alias(a);
+        if (k == SIZE_MAX) {
+          warnings.push_back(fmt::format("Unmatched bracket in {}", a));
           continue;
         }
-        if (text.empty()) text = "# Device nodes to trigger on-demand module loading.\n";
-        text.append(fmt::format("{} {} {}{}:{}\n", M(p).name, devname, type, major, minor));
+        inserts.emplace_back(k, p);
       }
     }
+    IndexBuilder idx;
+    idx.reserve(inserts.size());
+    for (auto [k, p] : inserts) idx.insert(keys.view(k), M(p).name, p);
+    files[kAliasBin] = idx.write();
+}
 
-  });
-  struct Joiner {
-    std::thread& t;
-    ~Joiner() {
-      if (t.joinable()) t.join();
+// modules.softdep
+void write_softdeps(const Ordered& M, std::array<std::string, kDatabaseFileCount>& files) {
+  const uint32_t n = M.size();
+    std::string& text = files[kSoftdep];
+    text = "# Soft dependencies extracted from modules themselves.\n";
+    for (uint32_t p = 0; p < n; ++p)
+      for (auto s : M(p).softdeps) {
+        text.append("softdep ");
+        text.append(M(p).name);
+        text.push_back(' ');
+        text.append(s);
+        text.push_back('\n');
+      }
+}
+
+// modules.devname
+void write_devnames(const Ordered& M, std::array<std::string, kDatabaseFileCount>& files, std::vector<std::string>& warnings) {
+  const uint32_t n = M.size();
+    std::string& text = files[kDevname];
+    for (uint32_t p = 0; p < n; ++p) {
+      std::string_view devname;
+      bool have_devname = false;
+      char type = 0;
+      unsigned major = 0, minor = 0;
+      for (auto a : M(p).aliases) {
+        unsigned maj, min;
+        if (a.substr(0, 8) == "devname:") {
+          devname = a.substr(8);
+          have_devname = true;
+        } else if (scan_major_minor(a, "char-major-", maj, min)) {
+          type = 'c';
+          major = maj;
+          minor = min;
+        } else if (scan_major_minor(a, "block-major-", maj, min)) {
+          type = 'b';
+          major = maj;
+          minor = min;
+        }
+        if (type && have_devname) break;
+      }
+      if (!have_devname) continue;
+      if (!type) {
+        warnings.push_back(fmt::format(
+            "Module '{}' has devname ({}) but lacks major and minor information. Ignoring.", M(p).name, devname));
+        continue;
+      }
+      if (text.empty()) text = "# Device nodes to trigger on-demand module loading.\n";
+      text.append(fmt::format("{} {} {}{}:{}\n", M(p).name, devname, type, major, minor));
     }
-  } joiner{side};
+}
 
-  // 2. Symbols: exports in module order; a later exporter takes the symbol over.
+// Who exports each symbol (a later exporter takes it over), and each module's dependencies: each
+// owner once, in symbol order.
+struct Resolved {
+  SymbolTable owner;
+  std::vector<std::vector<uint32_t>> deps;
+  std::vector<uint32_t> users;
+};
+
+Resolved resolve_dependencies(const Ordered& M, const BuildOptions& options) {
+  const auto& mods = M.mods;
+  const uint32_t n = M.size();
   auto strip_prefix = [&](std::string_view s) {
     if (options.symbol_prefix && !s.empty() && s[0] == options.symbol_prefix) s.remove_prefix(1);
     return s;
   };
   size_t n_exports = 0;
   for (const auto* m : mods) n_exports += m->exports.size();
-  SymbolTable owner(n_exports);
+  Resolved r{SymbolTable(n_exports), std::vector<std::vector<uint32_t>>(n), std::vector<uint32_t>(n, 0)};
+  auto& owner = r.owner;
   for (uint32_t p = 0; p < n; ++p)
     for (auto e : M(p).exports) owner.assign(strip_prefix(e), p);
 
-  // 3. Dependencies: each owner once, in symbol order.
-  std::vector<std::vector<uint32_t>> deps(n);
-  std::vector<uint32_t> users(n, 0);
+  auto& deps = r.deps;
+  auto& users = r.users;
   for (uint32_t p = 0; p < n; ++p) {
     for (auto s : M(p).dependency_symbols) {
       if (!s.empty() && s[0] == '.') s.remove_prefix(1);
@@ -557,9 +560,17 @@ BuildResult build_database(const std::vector<const ModuleData*>& mods, const Ker
     }
   }
 
-  phase("b:symbols+deps");
-  // 4. Topological sort (Kahn with a stack), modules without users first.
-  std::vector<uint32_t> sort_idx(n, UINT32_MAX), left = users, stack;
+  return r;
+}
+
+// Kahn's algorithm with a stack, modules without users first: each module's sort index, or
+// nullopt on a cycle (`left` then holds the unsorted users).
+std::optional<std::vector<uint32_t>> sort_topologically(const Resolved& r, std::vector<uint32_t>& left) {
+  const uint32_t n = static_cast<uint32_t>(r.deps.size());
+  const auto& deps = r.deps;
+  const auto& users = r.users;
+  std::vector<uint32_t> sort_idx(n, UINT32_MAX), stack;
+  left = users;
   stack.reserve(n);
   for (uint32_t p = 0; p < n; ++p)
     if (users[p] == 0) stack.push_back(p);
@@ -571,76 +582,116 @@ BuildResult build_database(const std::vector<const ModuleData*>& mods, const Ker
     for (uint32_t q : deps[p])
       if (--left[q] == 0) stack.push_back(q);
   }
-  if (sorted < n) {
-    result.cycles = find_cycles(mods, order, deps, left);
+  if (sorted < n) return std::nullopt;
+  return sort_idx;
+
+}
+
+// modules.dep and modules.dep.bin: each module's closure in sort order.
+void write_deps(const Ordered& M, const Resolved& r, const std::vector<uint32_t>& sort_idx,
+                std::array<std::string, kDatabaseFileCount>& files) {
+  const auto& mods = M.mods;
+  const uint32_t n = M.size();
+  const auto& deps = r.deps;
+  std::string& dep = files[kDep];
+  size_t estimate = 0;
+  for (const auto* m : mods) estimate += m->path.size() * 3 + 4;
+  dep.reserve(estimate);
+  std::vector<std::pair<size_t, size_t>> lines(n);
+  std::vector<uint32_t> stamp(n, UINT32_MAX), closure, todo;
+  for (uint32_t p = 0; p < n; ++p) {
+    size_t start = dep.size();
+    dep.append(M(p).path);
+    dep.push_back(':');
+    if (!deps[p].empty()) {
+      closure.clear();
+      todo.assign(deps[p].rbegin(), deps[p].rend());
+      while (!todo.empty()) {
+        uint32_t q = todo.back();
+        todo.pop_back();
+        if (stamp[q] == p) continue;
+        stamp[q] = p;
+        closure.push_back(q);
+        for (auto it = deps[q].rbegin(); it != deps[q].rend(); ++it)
+          if (stamp[*it] != p) todo.push_back(*it);
+      }
+      std::sort(closure.begin(), closure.end(), [&](uint32_t a, uint32_t b) { return sort_idx[a] < sort_idx[b]; });
+      for (uint32_t q : closure) {
+        dep.push_back(' ');
+        dep.append(M(q).path);
+      }
+    }
+    lines[p] = {start, dep.size() - start};
+    dep.push_back('\n');
+  }
+  IndexBuilder idx;
+  idx.reserve(n);
+  std::string_view all = dep;
+  for (uint32_t p = 0; p < n; ++p) idx.insert(M(p).name, all.substr(lines[p].first, lines[p].second), p);
+  files[kDepBin] = idx.write();
+}
+
+// modules.symbols and modules.symbols.bin: the symbol table (2048 buckets) in hash order.
+void write_symbols(const Ordered& M, const Resolved& r, std::array<std::string, kDatabaseFileCount>& files) {
+  const auto& owner = r.owner;
+  std::vector<std::pair<HashOrderKey, uint32_t>> syms;
+  syms.reserve(owner.entries().size());
+  for (const auto& e : owner.entries()) syms.push_back({{e.hash & 2047u, e.name}, e.owner});
+  std::sort(syms.begin(), syms.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::string& text = files[kSymbols];
+  text = "# Aliases for symbols, used by symbol_request().\n";
+  Arena keys;
+  keys.text.reserve(owner.entries().size() * 40);
+  IndexBuilder idx;
+  idx.reserve(syms.size());
+  for (const auto& [k, p] : syms) {
+    text.append("alias symbol:");
+    text.append(k.name);
+    text.push_back(' ');
+    text.append(M(p).name);
+    text.push_back('\n');
+    keys.add("symbol:", k.name);
+  }
+  for (size_t i = 0; i < syms.size(); ++i) idx.insert(keys.view(i), M(syms[i].second).name, syms[i].second);
+  files[kSymbolsBin] = idx.write();
+}
+
+}  // namespace
+
+BuildResult build_database(const std::vector<const ModuleData*>& mods, const KernelLists& lists,
+                           const BuildOptions& options) {
+  BuildResult result;
+  PhaseTimer phase(result.phases);
+  Ordered M{mods, module_order(mods, lists)};
+  phase("b:order");
+  // The files that need only the module order are made on a second thread while the symbols and
+  // dependencies are resolved.
+  std::array<std::string, kDatabaseFileCount> files;
+  std::vector<std::string> side_warnings;
+  std::thread side([&] {
+    write_aliases(M, files, side_warnings);
+    write_softdeps(M, files);
+    files[kBuiltinBin] = builtin_bin(lists.builtin, side_warnings);
+    files[kBuiltinAliasBin] = builtin_alias_bin(lists.builtin_modinfo, side_warnings);
+    write_devnames(M, files, side_warnings);
+  });
+  struct Joiner {
+    std::thread& t;
+    ~Joiner() {
+      if (t.joinable()) t.join();
+    }
+  } joiner{side};
+  Resolved resolved = resolve_dependencies(M, options);
+  phase("b:symbols+deps");
+  std::vector<uint32_t> left;
+  auto sort_idx = sort_topologically(resolved, left);
+  if (!sort_idx) {
+    result.cycles = find_cycles(mods, M.order, resolved.deps, left);
     return result;
   }
-
-  // modules.dep and modules.dep.bin
-  {
-    std::string& dep = files[0];
-    size_t estimate = 0;
-    for (const auto* m : mods) estimate += m->path.size() * 3 + 4;
-    dep.reserve(estimate);
-    std::vector<std::pair<size_t, size_t>> lines(n);
-    std::vector<uint32_t> stamp(n, UINT32_MAX), closure, todo;
-    for (uint32_t p = 0; p < n; ++p) {
-      size_t start = dep.size();
-      dep.append(M(p).path);
-      dep.push_back(':');
-      if (!deps[p].empty()) {
-        closure.clear();
-        todo.assign(deps[p].rbegin(), deps[p].rend());
-        while (!todo.empty()) {
-          uint32_t q = todo.back();
-          todo.pop_back();
-          if (stamp[q] == p) continue;
-          stamp[q] = p;
-          closure.push_back(q);
-          for (auto it = deps[q].rbegin(); it != deps[q].rend(); ++it)
-            if (stamp[*it] != p) todo.push_back(*it);
-        }
-        std::sort(closure.begin(), closure.end(), [&](uint32_t a, uint32_t b) { return sort_idx[a] < sort_idx[b]; });
-        for (uint32_t q : closure) {
-          dep.push_back(' ');
-          dep.append(M(q).path);
-        }
-      }
-      lines[p] = {start, dep.size() - start};
-      dep.push_back('\n');
-    }
-    IndexBuilder idx;
-    idx.reserve(n);
-    std::string_view all = dep;
-    for (uint32_t p = 0; p < n; ++p) idx.insert(M(p).name, all.substr(lines[p].first, lines[p].second), p);
-    files[1] = idx.write();
-  }
-
+  write_deps(M, resolved, *sort_idx, files);
   phase("b:dep");
-  // modules.symbols and modules.symbols.bin: the symbol table (2048 buckets) in hash order.
-  {
-    std::vector<std::pair<HashOrderKey, uint32_t>> syms;
-    syms.reserve(owner.entries().size());
-    for (const auto& e : owner.entries()) syms.push_back({{e.hash & 2047u, e.name}, e.owner});
-    std::sort(syms.begin(), syms.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string& text = files[5];
-    text = "# Aliases for symbols, used by symbol_request().\n";
-    Arena keys;
-    keys.text.reserve(owner.entries().size() * 40);
-    IndexBuilder idx;
-    idx.reserve(syms.size());
-    for (const auto& [k, p] : syms) {
-      text.append("alias symbol:");
-      text.append(k.name);
-      text.push_back(' ');
-      text.append(M(p).name);
-      text.push_back('\n');
-      keys.add("symbol:", k.name);
-    }
-    for (size_t i = 0; i < syms.size(); ++i) idx.insert(keys.view(i), M(syms[i].second).name, syms[i].second);
-    files[6] = idx.write();
-  }
-
+  write_symbols(M, resolved, files);
   phase("b:symbols");
   side.join();
   phase("b:join");

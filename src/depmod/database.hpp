@@ -29,11 +29,25 @@ struct KernelLists {
 };
 
 inline constexpr size_t kDatabaseFileCount = 10;
-// In the order depmod writes (and kmpkit renames) them.
+// The outputs, named as in kmod's depmod table (depmod_files[]), in the order depmod writes (and
+// kmpkit renames) them; the text ones are what depmod -n prints.
+enum DatabaseOutput : size_t {
+  kDep, kDepBin, kAlias, kAliasBin, kSoftdep, kSymbols, kSymbolsBin, kBuiltinBin, kBuiltinAliasBin, kDevname,
+};
+struct DatabaseOutputInfo {
+  const char* name;
+  bool text;
+};
+inline constexpr std::array<DatabaseOutputInfo, kDatabaseFileCount> kDatabaseOutputs = {{
+    {"modules.dep", true},         {"modules.dep.bin", false},     {"modules.alias", true},
+    {"modules.alias.bin", false},  {"modules.softdep", true},      {"modules.symbols", true},
+    {"modules.symbols.bin", false}, {"modules.builtin.bin", false}, {"modules.builtin.alias.bin", false},
+    {"modules.devname", true},
+}};
 inline constexpr std::array<const char*, kDatabaseFileCount> kDatabaseFiles = {
-    "modules.dep",     "modules.dep.bin",     "modules.alias",       "modules.alias.bin",
-    "modules.softdep", "modules.symbols",     "modules.symbols.bin", "modules.builtin.bin",
-    "modules.builtin.alias.bin", "modules.devname"};
+    kDatabaseOutputs[0].name, kDatabaseOutputs[1].name, kDatabaseOutputs[2].name, kDatabaseOutputs[3].name,
+    kDatabaseOutputs[4].name, kDatabaseOutputs[5].name, kDatabaseOutputs[6].name, kDatabaseOutputs[7].name,
+    kDatabaseOutputs[8].name, kDatabaseOutputs[9].name};
 
 struct Cycle {
   std::vector<std::string> path;  // module names: a, b, ..., a (a shortest cycle through `a`)
@@ -45,6 +59,7 @@ struct BuildResult {
   std::optional<std::array<std::string, kDatabaseFileCount>> files;  // nullopt on a cycle
   std::vector<Cycle> cycles;          // one per strongly connected group, in module order
   std::vector<std::string> warnings;  // what depmod would print (bad lines, devname w/o numbers)
+  std::vector<std::pair<std::string, double>> phases;  // milliseconds per step (profiling)
 };
 
 struct BuildOptions {

@@ -18,7 +18,7 @@
 #include "module/kernel_files.hpp"
 #include "module/module_reader.hpp"
 #include "module/tree_walk.hpp"
-#include "util/exit_codes.hpp"
+#include "util/error.hpp"
 
 namespace kmpkit::depmod {
 namespace {
@@ -65,10 +65,10 @@ ModuleData data_from_record(const ModuleRecord& rec, bool external) {
 
 DepmodReport run_depmod(const DepmodOptions& options) {
   auto t0 = std::chrono::steady_clock::now();
-  PhaseTimer phase;
   DepmodReport report;
-  auto finish = [&](int code) {
-    report.exit_code = code;
+  PhaseTimer phase(report.phases);
+  auto finish = [&](Outcome outcome) {
+    report.outcome = outcome;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return report;
   };
@@ -76,10 +76,8 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   const std::string module_dir = module_dir_for(absolute_basedir(options.basedir), options.kver);
   report.module_dir = module_dir;
   struct stat st {};
-  if (::stat(module_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    report.errors.push_back(fmt::format("no module directory {} (is the kernel release right? try -b ROOT)", module_dir));
-    return finish(exit_code::input_missing);
-  }
+  if (::stat(module_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::Input, fmt::format("no module directory {} (is the kernel release right? try -b ROOT)", module_dir));
 
   std::optional<DirectoryLock> lock;
   try {
@@ -96,16 +94,14 @@ DepmodReport run_depmod(const DepmodOptions& options) {
       }
     }
   } catch (const std::system_error& e) {
-    report.errors.push_back(e.what());
-    return finish(exit_code::io_error);
+    throw Error(ErrorKind::Write, e.what());
   }
 
   DepmodConfig cfg = load_config(options.config_paths, options.kver);
   for (auto& m : cfg.messages) report.warnings.push_back(std::move(m));
 
   if (options.quick && database_up_to_date(module_dir, cfg.excludes)) {
-    report.up_to_date = true;
-    return finish(exit_code::ok);
+    return finish(Outcome::up_to_date);
   }
 
   phase("setup");
@@ -155,9 +151,7 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   phase("read");
   if (!scan.errors.empty()) {
     for (const auto& e : scan.errors) report.errors.push_back(fmt::format("{}: {}", e.file, e.message));
-    report.errors.push_back(fmt::format("{} module(s) could not be read: nothing written, the database is unchanged",
-                                        scan.errors.size()));
-    return finish(exit_code::partial);
+    return finish(Outcome::unreadable);
   }
   // read_modules keeps the input order and, without errors, returns one record per file.
   std::vector<CacheEntry> fresh(read_slot.size());
@@ -185,14 +179,15 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   BuildResult built = build_database(data, lists, {options.symbol_prefix});
   if (serializer.joinable()) serializer.join();
   phase("build");
+  report.phases.insert(report.phases.end(), built.phases.begin(), built.phases.end());
   for (auto& w : built.warnings) report.warnings.push_back(std::move(w));
   if (!built.files) {
     report.cycles = std::move(built.cycles);
-    return finish(exit_code::cycle);
+    return finish(Outcome::cycle);
   }
   if (options.dry_run) {
     report.files = std::move(built.files);
-    return finish(exit_code::ok);
+    return finish(Outcome::dry_run);
   }
 
   std::vector<StagedFile> staged;
@@ -204,11 +199,9 @@ DepmodReport run_depmod(const DepmodOptions& options) {
     commit(module_dir, staged, options.durable);
     phase("commit");
   } catch (const std::system_error& e) {
-    report.errors.push_back(e.what());
-    return finish(exit_code::io_error);
+    throw Error(ErrorKind::Write, e.what());
   }
-  report.written = true;
-  return finish(exit_code::ok);
+  return finish(Outcome::written);
 }
 
 }  // namespace kmpkit::depmod

@@ -29,10 +29,20 @@ struct DepmodOptions {
   unsigned threads = 0;      // reader threads (0 = all cores)
 };
 
+// How a run ended when it did not throw (a missing tree is Error(Input), a write error Error(Write):
+// the previous database is intact).
+enum class Outcome {
+  written,     // the new generation is in place
+  up_to_date,  // -A found nothing to do
+  dry_run,     // computed, nothing written (`files` holds the output)
+  unreadable,  // some modules could not be read (`errors`): nothing written
+  cycle,       // the dependency graph has a cycle (`cycles`): nothing written
+};
+
 struct DepmodReport {
-  int exit_code = 0;                    // kmpkit exit code (util/exit_codes.hpp)
-  std::vector<std::string> errors;      // for stderr: unreadable modules, I/O errors, ...
-  std::vector<std::string> warnings;    // for stderr: what depmod would warn about
+  Outcome outcome = Outcome::written;
+  std::vector<std::string> errors;      // unreadable modules
+  std::vector<std::string> warnings;    // what depmod would warn about
   std::vector<Cycle> cycles;
   std::string module_dir;
   size_t modules = 0;                   // modules in the database
@@ -40,12 +50,12 @@ struct DepmodReport {
   size_t cached = 0;                    // modules taken from the cache
   std::string cache_status;             // "used", or why the cache was not used
   std::string recovery;                 // what an interrupted earlier run left, if anything
-  bool up_to_date = false;              // -A found nothing to do
-  bool written = false;                 // the new generation is in place
   std::optional<std::array<std::string, kDatabaseFileCount>> files;  // dry run: the output
   double seconds = 0;
+  std::vector<std::pair<std::string, double>> phases;  // milliseconds per phase (profiling)
 };
 
+// Throws Error: Input (no module directory), Write (the lock, the staging area or the commit).
 DepmodReport run_depmod(const DepmodOptions& options);
 
 }  // namespace kmpkit::depmod

@@ -1,5 +1,6 @@
 #include "depmod/module_set.hpp"
 
+#include <map>
 #include <string_view>
 #include <unordered_map>
 
@@ -63,6 +64,34 @@ bool keeps_priority(const DepmodConfig& cfg, const ModuleFile& old_file, const M
   return newprio <= oldprio;
 }
 
+std::vector<bool> choose_module_copies(const std::vector<ModuleFile>& files, const DepmodConfig& cfg,
+                                       std::vector<DuplicateModule>* duplicates) {
+  std::vector<bool> keep(files.size(), false);
+  std::unordered_map<std::string, size_t> current;  // name → kept index
+  std::map<std::string, DuplicateModule> dups;
+  for (size_t i = 0; i < files.size(); ++i) {
+    auto [it, fresh] = current.try_emplace(files[i].name, i);
+    if (fresh) {
+      keep[i] = true;
+      continue;
+    }
+    auto& d = dups[files[i].name];
+    if (d.copies.empty()) d = {files[i].name, {it->second}, 0};
+    d.copies.push_back(i);
+    if (!keeps_priority(cfg, files[it->second], files[i])) {
+      keep[it->second] = false;
+      keep[i] = true;
+      it->second = i;
+    }
+  }
+  if (duplicates)
+    for (auto& [name, d] : dups) {
+      d.winner = current[name];
+      duplicates->push_back(std::move(d));
+    }
+  return keep;
+}
+
 std::vector<ModuleFile> select_module_files(const std::string& module_dir, const DepmodConfig& cfg) {
   WalkOptions options;
   options.excluded_names = cfg.excludes;
@@ -70,9 +99,8 @@ std::vector<ModuleFile> select_module_files(const std::string& module_dir, const
   std::string dir = module_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
 
-  std::vector<ModuleFile> chosen;
-  std::unordered_map<std::string, size_t> by_name;
-  auto consider = [&](WalkedFile&& wf, bool inside) {
+  std::vector<ModuleFile> all;
+  auto add = [&](WalkedFile&& wf, bool inside) {
     ModuleFile mf;
     mf.name = module_name_from_path(wf.path);
     if (inside) mf.relpath = wf.path.substr(dir.size() + 1);
@@ -80,21 +108,23 @@ std::vector<ModuleFile> select_module_files(const std::string& module_dir, const
     mf.size = wf.size;
     mf.mtime_ns = wf.mtime_ns;
     mf.inode = wf.inode;
-    auto [it, added] = by_name.try_emplace(mf.name, chosen.size());
-    if (added) {
-      chosen.push_back(std::move(mf));
-    } else if (!keeps_priority(cfg, chosen[it->second], mf)) {
-      chosen[it->second] = std::move(mf);
-    }
+    all.push_back(std::move(mf));
   };
-  for (auto& f : walk_module_files(dir, options)) consider(std::move(f), true);
-  for (const auto& ext : cfg.externals) {
+  for (auto& f : walk_module_files(dir, options)) add(std::move(f), true);
+  for (const auto& ext : cfg.externals)
     for (auto& f : walk_module_files(ext, options)) {
       const std::string& p = f.path;
       bool inside = p.size() > dir.size() + 1 && p.compare(0, dir.size(), dir) == 0 && p[dir.size()] == '/';
-      consider(std::move(f), inside);
+      add(std::move(f), inside);
     }
-  }
+  // The winners, in the order of their name's first appearance.
+  std::vector<bool> keep = choose_module_copies(all, cfg);
+  std::unordered_map<std::string, size_t> slot;
+  std::vector<ModuleFile> chosen;
+  for (size_t i = 0; i < all.size(); ++i) slot.try_emplace(all[i].name, slot.size());
+  chosen.resize(slot.size());
+  for (size_t i = 0; i < all.size(); ++i)
+    if (keep[i]) chosen[slot[all[i].name]] = std::move(all[i]);
   return chosen;
 }
 

@@ -22,6 +22,18 @@ struct ModuleFile {
 // True when `old_file` keeps its place against `new_file` (same module name, found later).
 bool keeps_priority(const DepmodConfig& cfg, const ModuleFile& old_file, const ModuleFile& new_file);
 
+// One module name found more than once.
+struct DuplicateModule {
+  std::string name;
+  std::vector<size_t> copies;  // indexes into the file list, in walk order
+  size_t winner = 0;           // the index depmod keeps
+};
+
+// Files in walk order → for each, whether depmod keeps it (one per module name, by depmod 30's
+// priority rules); the duplicates are listed when asked.
+std::vector<bool> choose_module_copies(const std::vector<ModuleFile>& files, const DepmodConfig& cfg,
+                                       std::vector<DuplicateModule>* duplicates = nullptr);
+
 // The winning file of every module name, in walk order of the winners' first appearance (the
 // order does not matter for the output: depmod re-sorts by name hash).
 std::vector<ModuleFile> select_module_files(const std::string& module_dir, const DepmodConfig& cfg);

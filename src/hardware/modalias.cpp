@@ -1,4 +1,5 @@
 #include "hardware/modalias.hpp"
+#include "util/error.hpp"
 
 #include <fnmatch.h>
 
@@ -14,7 +15,7 @@ namespace kmpkit::hardware {
 
 std::vector<Device> read_modalias_tsv(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw std::runtime_error(fmt::format("cannot read {}", path));
+  if (!in) throw Error(ErrorKind::Input, fmt::format("cannot read {}", path));
   std::vector<Device> out;
   for (std::string line; std::getline(in, line);) {
     if (line.empty() || line[0] == '#') continue;
@@ -35,7 +36,7 @@ void write_fake_sysfs(const std::vector<Device>& devices, const std::string& dir
     fs::create_directories(p.parent_path());
     std::ofstream out(p, std::ios::trunc);
     out << d.modalias << "\n";
-    if (!out) throw std::runtime_error(fmt::format("cannot write {}", p.string()));
+    if (!out) throw Error(ErrorKind::Write, fmt::format("cannot write {}", p.string()));
   }
 }
 

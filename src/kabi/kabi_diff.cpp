@@ -1,4 +1,5 @@
 #include "kabi/kabi_diff.hpp"
+#include "util/error.hpp"
 
 #include <algorithm>
 #include <map>
@@ -72,7 +73,7 @@ KabiSide load_side(const SideSpec& spec, unsigned threads, const std::function<v
     s.vermagic = kernel_vermagic(s.modules, spec.kver);
     if (spec.symvers.empty()) {
       if (!inv.tree.symvers)
-        throw std::runtime_error(fmt::format(
+        throw Error(ErrorKind::Input, fmt::format(
             "no Module.symvers for {} (looked in {}, its build/ link, usr/src/linux-headers-{} and boot/): "
             "give it with --symvers-old/--symvers-new",
             spec.kver, inv.tree.module_dir, spec.kver));
@@ -84,8 +85,8 @@ KabiSide load_side(const SideSpec& spec, unsigned threads, const std::function<v
     s.symvers_path = spec.symvers;
     size_t bad = 0;
     auto sv = read_symvers(spec.symvers, &bad);
-    if (!sv) throw std::runtime_error(fmt::format("cannot read {}", spec.symvers));
-    if (sv->empty() && bad > 0) throw std::runtime_error(fmt::format("{} is not a Module.symvers file", spec.symvers));
+    if (!sv) throw Error(ErrorKind::Input, fmt::format("cannot read {}", spec.symvers));
+    if (sv->empty() && bad > 0) throw Error(ErrorKind::Input, fmt::format("{} is not a Module.symvers file", spec.symvers));
     s.symvers = std::move(*sv);
   }
   s.label = !s.kver.empty() ? s.kver : s.symvers_path;

@@ -1,4 +1,5 @@
 #include "kabi/weak_updates.hpp"
+#include "util/error.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,7 +111,7 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
   r.kernel_installed = !o.clear && tree.symvers && (tree.image || tree.system_map);
   if (r.kernel_installed) {
     auto symvers = read_symvers(*tree.symvers);
-    if (!symvers) throw std::runtime_error(fmt::format("cannot read {}", *tree.symvers));
+    if (!symvers) throw Error(ErrorKind::Input, fmt::format("cannot read {}", *tree.symvers));
 
     auto cache_of = [&](const std::string& kver) { return o.use_cache ? record_cache_path(root, kver) : std::string(); };
     CachedScan own = read_with_cache(own_module_files(module_dir), module_dir, cache_of(o.kver), o.threads);
@@ -195,7 +196,7 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
     if (it != wanted.end() && it->second == target) continue;
     r.removed.push_back(rel);
     if (!o.dry_run && ::unlink((weak_dir + "/" + rel).c_str()) != 0 && errno != ENOENT)
-      throw std::runtime_error(fmt::format("cannot remove {}/{}: {}", weak_dir, rel, std::strerror(errno)));
+      throw Error(ErrorKind::Write, fmt::format("cannot remove {}/{}: {}", weak_dir, rel, std::strerror(errno)));
   }
   for (const auto& [rel, target] : wanted) {
     auto it = existing.find(rel);
@@ -205,14 +206,14 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
     fs::path link = fs::path(weak_dir) / rel;
     std::error_code ec;
     fs::create_directories(link.parent_path(), ec);
-    if (ec) throw std::runtime_error(fmt::format("cannot create {}: {}", link.parent_path().string(), ec.message()));
+    if (ec) throw Error(ErrorKind::Write, fmt::format("cannot create {}: {}", link.parent_path().string(), ec.message()));
     // A real file (not a link) of that name would be one of the kernel's own modules: never here.
     std::string tmp = link.parent_path().string() + "/." + link.filename().string() + ".kmpkit-tmp";
     ::unlink(tmp.c_str());
     if (::symlink(target.c_str(), tmp.c_str()) != 0 || ::rename(tmp.c_str(), link.c_str()) != 0) {
       int err = errno;
       ::unlink(tmp.c_str());
-      throw std::runtime_error(fmt::format("cannot link {}: {}", link.string(), std::strerror(err)));
+      throw Error(ErrorKind::Write, fmt::format("cannot link {}: {}", link.string(), std::strerror(err)));
     }
   }
   if (!o.dry_run) remove_empty_dirs(weak_dir);

@@ -1,5 +1,7 @@
 #include "module/inventory.hpp"
 
+#include "util/error.hpp"
+
 #include <filesystem>
 #include <stdexcept>
 
@@ -15,7 +17,7 @@ KernelInventory read_inventory(const std::string& basedir, const std::string& kv
   inv.tree = locate_kernel_tree(basedir, kver);
   std::error_code ec;
   if (!std::filesystem::is_directory(inv.tree.module_dir, ec))
-    throw std::runtime_error(fmt::format("no module directory {} (is the kernel release right? try -b ROOT)",
+    throw Error(ErrorKind::Input, fmt::format("no module directory {} (is the kernel release right? try -b ROOT)",
                                          inv.tree.module_dir));
   auto files = list_module_files(inv.tree.module_dir);
   auto scan = read_modules(files, inv.tree.module_dir, options.threads, options.progress);

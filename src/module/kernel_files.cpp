@@ -1,5 +1,7 @@
 #include "module/kernel_files.hpp"
 
+#include <zlib.h>
+
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -29,9 +31,32 @@ std::optional<std::vector<std::string>> read_lines(const std::string& path) {
   return lines;
 }
 
+// A file's text, gunzipped when it is gzip-compressed (SUSE keeps /boot/symvers-KVER.gz): zlib reads
+// plain files as they are.
+std::optional<std::string> read_maybe_gzipped(const std::string& path) {
+  gzFile f = ::gzopen(path.c_str(), "rb");
+  if (!f) return std::nullopt;
+  std::string text;
+  char buf[65536];
+  int n;
+  while ((n = ::gzread(f, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  bool ok = n == 0;
+  ::gzclose(f);
+  if (!ok) return std::nullopt;
+  return text;
+}
+
 std::optional<std::vector<SymversEntry>> read_symvers(const std::string& path, size_t* bad_lines) {
-  auto lines = read_lines(path);
-  if (!lines) return std::nullopt;
+  auto text = read_maybe_gzipped(path);
+  if (!text) return std::nullopt;
+  std::vector<std::string> lines_v;
+  for (std::string_view rest = *text; !rest.empty();) {
+    auto nl = rest.find('\n');
+    lines_v.emplace_back(rest.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    rest.remove_prefix(nl + 1);
+  }
+  auto lines = &lines_v;
   std::vector<SymversEntry> out;
   out.reserve(lines->size());
   size_t bad = 0;

@@ -24,7 +24,7 @@ struct BuiltinModinfo {
 };
 
 // Each reader returns nullopt when the file does not exist; a malformed line is skipped and
-// counted in `bad_lines` when given.
+// counted in `bad_lines` when given. read_symvers also reads gzip-compressed files (symvers.gz).
 std::optional<std::vector<SymversEntry>> read_symvers(const std::string& path, size_t* bad_lines = nullptr);
 std::optional<std::vector<std::string>> read_lines(const std::string& path);  // modules.builtin, modules.order
 std::optional<std::vector<BuiltinModinfo>> read_builtin_modinfo(const std::string& path);

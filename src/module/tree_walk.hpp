@@ -35,6 +35,25 @@ struct WalkedFile {
 // cheaper than a stat of the whole path): for caches keyed on size, mtime and inode.
 std::vector<WalkedFile> walk_module_files(const std::string& module_dir, const WalkOptions& options = {});
 
+// Every entry of a tree, for checks of an installed system (kmpkit verify): module files and other
+// files, symbolic links with their targets, dangling links. The same walk as depmod's (order,
+// skipped names, links followed), with absolute link targets resolved inside `root` (a link in an
+// image or chroot means the file inside it, not the host's).
+struct TreeEntry {
+  std::string rel;     // relative to the walked directory
+  std::string file;    // the file to read (the link's target for a link)
+  bool module = false; // a module file name (.ko, .ko.xz, .ko.zst, .ko.gz)
+  bool link = false;   // the entry itself is a symbolic link
+  bool dangling = false;
+  std::string target;  // a link's target, as a path inside the root
+};
+struct TreeWalkOptions {
+  std::vector<std::string> excluded_names;
+  std::string root;      // "" = the running system
+  std::string root_rel;  // the walked directory as a path inside the root, e.g. /lib/modules/KVER
+};
+std::vector<TreeEntry> walk_tree(const std::string& dir, const TreeWalkOptions& options);
+
 // lib/modules/KVER under a base directory ("" or "/" means the running system's root).
 std::string module_dir_for(const std::string& basedir, const std::string& kver);
 

@@ -1,6 +1,6 @@
 #include "package/plan.hpp"
 
-#include "package/kabi_id.hpp"
+#include "kabi/kabi_id.hpp"
 
 #include <fnmatch.h>
 
@@ -341,7 +341,7 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
       const std::string& tmpl = p.set.empty() ? pol.kmp_name : p.set;
       auto values = tv;
       values.module = p.set.empty() ? inv.modules[p.modules.front()].name : "";
-      values.kabi = kabi_id(p.modules, inv);
+      values.kabi = kabi::kabi_id(p.modules, inv);
       p.kabi = values.kabi;
       p.name = policy::expand_template(policy::kabi_name_template(tmpl), values);
       p.base_name = policy::expand_template(policy::base_name_template(tmpl), values);

@@ -54,11 +54,12 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   };
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(status_pipe, O_CLOEXEC) != 0) return fail("pipe");
   if (o.capture_stdout && o.stdout_file.empty() && ::pipe2(out, O_CLOEXEC) != 0) return fail("pipe");
-  if (o.capture_stderr && ::pipe2(err, O_CLOEXEC) != 0) return fail("pipe");
+  if (o.capture_stderr && o.log_file.empty() && ::pipe2(err, O_CLOEXEC) != 0) return fail("pipe");
   int file_fd = -1;
-  if (!o.stdout_file.empty()) {
-    file_fd = ::open(o.stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (file_fd < 0) return fail(("cannot write " + o.stdout_file).c_str());
+  if (!o.stdout_file.empty() || !o.log_file.empty()) {
+    const std::string& file = o.log_file.empty() ? o.stdout_file : o.log_file;
+    file_fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (file_fd < 0) return fail(("cannot write " + file).c_str());
   }
 
   std::vector<std::string> env = child_environment(o.env);
@@ -78,7 +79,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
     ::dup2(in[0], 0);
     if (file_fd >= 0) ::dup2(file_fd, 1);
     else if (out[1] >= 0) ::dup2(out[1], 1);
-    if (err[1] >= 0) ::dup2(err[1], 2);
+    if (!o.log_file.empty()) ::dup2(file_fd, 2);
+    else if (err[1] >= 0) ::dup2(err[1], 2);
     ::execvpe(cargv[0], cargv.data(), cenv.data());
     int e = errno;  // tell the parent why exec failed, through the close-on-exec status pipe
     (void)!::write(status_pipe[1], &e, sizeof e);
@@ -132,6 +134,64 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   else if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
   return r;
+}
+
+StartedProcess start_process(const std::vector<std::string>& argv, const ProcessOptions& o) {
+  StartedProcess p;
+  if (argv.empty()) {
+    p.start_error = "no program given";
+    return p;
+  }
+  int fd = -1;
+  const std::string& file = o.log_file.empty() ? o.stdout_file : o.log_file;
+  if (!file.empty()) {
+    fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      p.start_error = fmt::format("cannot write {}: {}", file, std::strerror(errno));
+      return p;
+    }
+  }
+  std::vector<std::string> env = child_environment(o.env);
+  std::vector<char*> cargv, cenv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
+  cenv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    p.start_error = fmt::format("fork: {}", std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    return p;
+  }
+  if (pid == 0) {
+    ::signal(SIGPIPE, SIG_DFL);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      if (!o.log_file.empty()) ::dup2(fd, 2);
+    }
+    ::execvpe(cargv[0], cargv.data(), cenv.data());
+    const char* msg = "cannot run the program\n";
+    (void)!::write(2, msg, std::strlen(msg));
+    ::_exit(127);
+  }
+  if (fd >= 0) ::close(fd);
+  p.pid = pid;
+  return p;
+}
+
+EndedProcess reap_process(bool block) {
+  EndedProcess e;
+  int status = 0;
+  pid_t pid;
+  do {
+    pid = ::waitpid(-1, &status, block ? 0 : WNOHANG);
+  } while (pid < 0 && errno == EINTR);
+  if (pid <= 0) return e;
+  e.pid = pid;
+  e.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return e;
 }
 
 std::string describe_failure(const std::string& program, const ProcessResult& r, size_t tail_lines) {

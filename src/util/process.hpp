@@ -12,6 +12,7 @@ struct ProcessOptions {
   bool capture_stderr = true;         // false: inherit kmpkit's stderr
   std::vector<std::string> env;       // NAME=VALUE added to (or replacing in) the environment
   std::string stdout_file;            // when set: stdout goes to this file (created/truncated)
+  std::string log_file;               // when set: stdout and stderr both go to this file (a tool's log)
 };
 
 struct ProcessResult {
@@ -25,6 +26,19 @@ struct ProcessResult {
 };
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});
+
+// Programs run in the background (several rpmbuilds at once): start, then reap whichever ends.
+// Only output to files (log_file / stdout_file) is supported for them; nothing is captured.
+struct StartedProcess {
+  int pid = -1;               // -1: it could not be started (start_error says why)
+  std::string start_error;
+};
+StartedProcess start_process(const std::vector<std::string>& argv, const ProcessOptions& options);
+struct EndedProcess {
+  int pid = -1;               // -1: none ended (non-blocking) or no child left
+  int exit_code = -1;         // 128 + signal when killed
+};
+EndedProcess reap_process(bool block);
 
 // "dracut exited with 1: <last lines of its stderr>" — for messages.
 std::string describe_failure(const std::string& program, const ProcessResult& result, size_t tail_lines = 15);

@@ -157,11 +157,11 @@ TEST(depmodDatabase, ClosureOrderAndDevname) {
   lists.order = "kernel/c.ko\nkernel/a.ko\n";
   auto r = build_database(mods, lists);
   ASSERT_TRUE(r.files);
-  EXPECT_EQ((*r.files)[0], "kernel/c.ko.xz:\nkernel/a.ko: kernel/b.ko kernel/c.ko.xz\nkernel/b.ko: kernel/c.ko.xz\n");
-  EXPECT_EQ((*r.files)[9], "# Device nodes to trigger on-demand module loading.\nc sda b8:0\na foo c10:250\n");
+  EXPECT_EQ((*r.files)[kDep], "kernel/c.ko.xz:\nkernel/a.ko: kernel/b.ko kernel/c.ko.xz\nkernel/b.ko: kernel/c.ko.xz\n");
+  EXPECT_EQ((*r.files)[kDevname], "# Device nodes to trigger on-demand module loading.\nc sda b8:0\na foo c10:250\n");
   ASSERT_EQ(r.warnings.size(), 1u);  // b's devname without numbers
-  EXPECT_EQ((*r.files)[7], "");      // no modules.builtin
-  EXPECT_EQ((*r.files)[8], "");
+  EXPECT_EQ((*r.files)[kBuiltinBin], "");      // no modules.builtin
+  EXPECT_EQ((*r.files)[kBuiltinAliasBin], "");
 }
 
 TEST(depmodDatabase, CyclesOnePerGroup) {

@@ -5,14 +5,17 @@
 #include <filesystem>
 #include <fstream>
 
-#include "hardware/coverage.hpp"
+#include "coverage.hpp"
 #include "hardware/modalias.hpp"
 #include "module/inventory.hpp"
-#include "rpm/modalias_patterns.hpp"
+#include "depgen/modalias_patterns.hpp"
 #include "test_env.hpp"
 
 namespace kmpkit::hardware {
 namespace {
+
+using namespace kmpkit::test;  // the coverage classification (a test helper: tests/support/coverage)
+using depgen::encode_modalias;
 
 namespace fs = std::filesystem;
 

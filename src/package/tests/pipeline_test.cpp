@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline_support.hpp"
-#include "rpm/generated_check.hpp"
-#include "solver/installed_check.hpp"
+#include "build/generated_check.hpp"
+#include "installed_check.hpp"
 
 namespace kmpkit::test {
 namespace {
@@ -233,7 +233,7 @@ TEST(Pipeline, PlainRpmInstallOfEverything) {
     auto r = run("modprobe -d " + q(root) + " -S " + q(f.kver) + " --show-depends " + q(name));
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
   }
-  auto deps = solver::check_installed(root);
+  auto deps = check_installed(root);
   EXPECT_EQ(deps.error, "");
   EXPECT_EQ(deps.packages, pl::repo_rpms(f.repo).size());
   EXPECT_TRUE(deps.unsatisfied.empty()) << deps.unsatisfied.front().dependency;
@@ -249,7 +249,7 @@ TEST(Pipeline, PlainRpmInstallOfEverything) {
   EXPECT_TRUE(diff.empty()) << "after a removal, differs from Debian's depmod: " << diff.front();
   // The libsolv check sees a broken dependency like rpm -V does.
   ASSERT_EQ(run(pl::rpm_in(root) + "-e --nodeps kmpt_core-kmp-amd64 2>&1").exit_code, 0);
-  deps = solver::check_installed(root);
+  deps = check_installed(root);
   bool found = false;
   for (auto& u : deps.unsatisfied) found |= u.dependency == "ksym(amd64:kmpt_core_add) = dc62c26e";
   std::string seen;
@@ -461,7 +461,7 @@ TEST(Pipeline, KabiSchemeSplit) {
 
 TEST(Pipeline, PackagesWithoutTheirGeneratedDependenciesAreFound) {
   const auto& f = fixture();
-  EXPECT_EQ(rpm::packages_missing_generated_dependencies(f.repo).size(), 0u);
+  EXPECT_EQ(build::packages_missing_generated_dependencies(f.repo).size(), 0u);
   // A KMP built with the generator switched off for its file: no kmod() provide.
   std::string dir = temp_dir("kmpkit-nodeps");
   pl::write_text(dir + "/src/kmpt_core.ko", pl::read_text(test_modules_dir() + "/plain/kmpt_core.ko"));
@@ -474,7 +474,7 @@ TEST(Pipeline, PackagesWithoutTheirGeneratedDependenciesAreFound) {
   auto b = run("rpmbuild -bb --define " + q("_topdir " + dir + "/top") + " --define " + q("_sourcedir " + dir + "/src") +
                " --define " + q("_rpmdir " + dir + "/repo") + " " + q(dir + "/nodeps.spec") + " 2>&1");
   ASSERT_EQ(b.exit_code, 0) << b.out;
-  auto missing = rpm::packages_missing_generated_dependencies(dir + "/repo");
+  auto missing = build::packages_missing_generated_dependencies(dir + "/repo");
   ASSERT_EQ(missing.size(), 1u);
   EXPECT_EQ(missing[0].package, "nodeps-kmp-amd64");
   EXPECT_EQ(missing[0].module, "/lib/modules/" + f.kver + "/extra/kmpt_core.ko");

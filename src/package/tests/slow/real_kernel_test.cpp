@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "real_repo.hpp"
-#include "hardware/coverage.hpp"
+#include "coverage.hpp"
 #include "hardware/modalias.hpp"
 #include "module/inventory.hpp"
-#include "solver/installed_check.hpp"
+#include "installed_check.hpp"
 
 namespace kmpkit::test {
 namespace {
@@ -94,7 +94,7 @@ TEST(PackagedKernel, PlainRpmInstallsEverything) {
   t0 = std::chrono::steady_clock::now();
   auto problems = pl::verify_problems(root, true);
   EXPECT_TRUE(problems.empty()) << problems.size() << " problems, first: " << problems.front();
-  auto deps = solver::check_installed(root);
+  auto deps = check_installed(root);
   EXPECT_EQ(deps.error, "");
   EXPECT_EQ(deps.packages, split_lines(names).size());
   EXPECT_TRUE(deps.unsatisfied.empty()) << deps.unsatisfied.front().package << " needs "
@@ -186,7 +186,7 @@ TEST(PackagedKernel, Q35VirtioHardwareInstallCoversTheLoadedModules) {
   auto h = install_for_profile("q35-virtio");
   std::cout << "q35-virtio: " << h.packages.size() << " packages, " << h.modules.size() << " modules, "
             << mb(h.bytes) << " installed, zypper " << h.seconds << " s\n";
-  hardware::CoverageInput in;
+  CoverageInput in;
   std::ifstream loaded(profiles + "/q35-virtio/loaded-modules.txt");
   for (std::string l; std::getline(loaded, l);)
     if (!l.empty()) in.loaded.push_back(l);
@@ -195,14 +195,14 @@ TEST(PackagedKernel, Q35VirtioHardwareInstallCoversTheLoadedModules) {
   in.harness = {"9p", "9pnet", "9pnet_virtio", "netfs", "fscache"};  // hw-profiles/README.md
   in.inventory = &inventory();
   size_t covered = 0;
-  for (const auto& c : hardware::classify_coverage(in)) {
-    if (!hardware::is_miss(c.coverage)) {
+  for (const auto& c : classify_coverage(in)) {
+    if (!is_miss(c.coverage)) {
       ++covered;
       continue;
     }
-    std::cout << "  not installed: " << c.module << " — " << hardware::coverage_name(c.coverage) << " (" << c.detail
+    std::cout << "  not installed: " << c.module << " — " << coverage_name(c.coverage) << " (" << c.detail
               << ")\n";
-    EXPECT_NE(c.coverage, hardware::Coverage::Unexplained) << c.module << ": " << c.detail;
+    EXPECT_NE(c.coverage, Coverage::Unexplained) << c.module << ": " << c.detail;
   }
   std::cout << "  covered " << covered << " of " << in.loaded.size() << " loaded modules\n";
   EXPECT_GE(covered + 3, in.loaded.size());  // only the harness's 9p, netfs, fscache may be missing

@@ -1,0 +1,39 @@
+#pragma once
+// Which installed package owns a file: the rpm database of a root, read with librpm.
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace kmpkit::rpmdb {
+
+class PackageDb {
+ public:
+  // Opens the rpm database of `root` ("" or "/" = the running system) read-only. `dbpath`
+  // (inside the root) picks it; empty: the first of /var/lib/rpm, /usr/lib/sysimage/rpm,
+  // rpm's configured %_dbpath (Debian's rpm: ~/.rpmdb) that holds a database.
+  // nullopt when the root has no database; `why` then says so (or why it could not be opened).
+  static std::optional<PackageDb> open(const std::string& root, const std::string& dbpath, std::string* why);
+
+  PackageDb(PackageDb&&) noexcept;
+  PackageDb& operator=(PackageDb&&) noexcept;
+  ~PackageDb();
+
+  // Names of the packages that own `path` (absolute, as inside the root); empty: nobody.
+  std::vector<std::string> owners(const std::string& path) const;
+  // Every packaged file directly in one of `dirs` (absolute, ending in '/') → its packages. One
+  // index lookup per directory and one header read per package, instead of one per file.
+  std::unordered_map<std::string, std::vector<std::string>> owners_in(const std::vector<std::string>& dirs) const;
+  const std::string& dbpath() const { return dbpath_; }  // inside the root
+  size_t package_count() const { return packages_; }
+
+ private:
+  PackageDb() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string dbpath_;
+  size_t packages_ = 0;
+};
+
+}  // namespace kmpkit::rpmdb

@@ -1,0 +1,146 @@
+#include "spec/split.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "depgen/depgen.hpp"
+#include "depgen/softdep_targets.hpp"
+#include "spec/host_base.hpp"
+#include "spec/kernel_spec.hpp"
+#include "spec/kmp_specs.hpp"
+#include "spec/patterns_xml.hpp"
+#include "spec/scripts.hpp"
+#include "spec/spec_text.hpp"
+#include "util/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kmpkit::spec {
+namespace {
+
+// DIR and DIR/lists, emptied of an earlier split's specs and lists (replaced as a whole).
+void prepare_directory(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir / "lists", ec);
+  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot create {}: {}", (dir / "lists").string(), ec.message()));
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".spec") fs::remove(e.path(), ec);
+  for (const auto& e : fs::directory_iterator(dir / "lists", ec)) fs::remove(e.path(), ec);
+}
+
+// The generator binary pinned as DIR/bin/kmpkit: a rebuilt or reinstalled kmpkit cannot change (or
+// break) a build of these specs halfway. A hard link costs nothing; a copy across file systems.
+void pin_generator(const fs::path& dir, const std::string& binary) {
+  std::error_code ec;
+  fs::create_directories(dir / "bin", ec);
+  fs::path pinned = dir / "bin" / "kmpkit";
+  fs::remove(pinned, ec);
+  fs::create_hard_link(binary, pinned, ec);
+  if (ec) {
+    ec.clear();
+    fs::copy_file(binary, pinned, fs::copy_options::overwrite_existing, ec);
+  }
+  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot copy {} to {}: {}", binary, pinned.string(), ec.message()));
+}
+
+// What the generator reads beside the specs: the kabi scheme's kmp-for() prefixes, the softdep
+// aliases, the imported-symbols filter (provides = "imported").
+void write_generator_inputs(const fs::path& dir, const package::PackagePlan& plan, const KernelInventory& inv,
+                            const SplitOptions& o) {
+  std::error_code ec;
+  const fs::path prefix_map = dir / depgen::kModaliasPrefixFile;
+  fs::remove(prefix_map, ec);
+  if (plan.kabi_scheme) {
+    std::string text;
+    for (const auto& k : plan.kmps)
+      for (size_t i : k.modules) text += inv.modules[i].name + " " + package::kmp_declaration(k.name) + "\n";
+    write_file(prefix_map.string(), text);
+  }
+  write_file((dir / depgen::kSoftdepMapFile).string(), depgen::format_softdep_map(depgen::softdep_targets(inv)));
+  const fs::path imported = dir / depgen::kImportedSymbolsFile;
+  fs::remove(imported, ec);
+  if (o.provides_imported && !depgen::write_symbol_list(imported.string(), depgen::imported_symbol_names(inv.modules)))
+    throw Error(ErrorKind::Write, fmt::format("cannot write {}", imported.string()));
+}
+
+// kmpkit-tool.spec and host-base.spec, when asked for.
+std::vector<SpecEntry> write_support_specs(const fs::path& dir, const package::PackagePlan& plan, const SplitOptions& o,
+                                           std::vector<std::string>& warnings) {
+  std::vector<SpecEntry> out;
+  if (!o.host_base && !o.tool_package) return out;
+  if (o.kmpkit_binary.empty()) {
+    warnings.push_back("the kmpkit binary is unknown: no kmpkit package is built");
+  } else {
+    write_file((dir / "kmpkit-tool.spec").string(), tool_package_spec(plan.version, plan.release));
+    out.push_back({"kmpkit-tool.spec", {kToolPackageName}, 1, 0});
+  }
+  if (!o.host_base) return out;
+  HostBaseOptions hb;
+  hb.version = plan.version;
+  hb.release = plan.release;
+  hb.tools = {{"/bin/sh", "/bin/dash"}};
+  // Both engines a policy can choose: Debian's depmod here, kmpkit (its libraries here, the binary
+  // in the kmpkit package), plus the database command's program when it is another path.
+  std::error_code ec;
+  if (fs::exists(kHostDepmodPath, ec)) hb.tools.push_back({kHostDepmodPath, kHostDepmodPath});
+  if (!o.kmpkit_binary.empty()) hb.libraries_of.push_back(o.kmpkit_binary);
+  for (const auto& prog : script_programs(o, plan.kabi_scheme))
+    if (prog != kHostDepmodPath && prog != kKmpkitTool && fs::path(prog).filename() != "kmpkit") hb.tools.push_back({prog, prog});
+  write_file((dir / "host-base.spec").string(), host_base_spec(hb));
+  out.push_back({"host-base.spec", {kHostBaseName}, hb.tools.size(), 0});
+  return out;
+}
+
+}  // namespace
+
+std::string packaged_suffix(const std::string& path, const std::string& compress_modules) {
+  if (!path.ends_with(".ko")) return {};  // already compressed in the tree: kept as it is
+  if (compress_modules == "zstd") return ".zst";
+  if (compress_modules == "xz") return ".xz";
+  return {};
+}
+
+std::string spec_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '%') out += "%%";
+    else out += c;
+  }
+  return out;
+}
+
+SplitResult write_split(const package::PackagePlan& plan, const KernelInventory& inv, const SplitOptions& o) {
+  SplitResult result;
+  const fs::path dir = o.out_dir;
+  prepare_directory(dir);
+  if (!o.kmpkit_binary.empty()) pin_generator(dir, o.kmpkit_binary);
+  write_generator_inputs(dir, plan, inv, o);
+
+  const std::string module_root = fs::absolute(inv.tree.module_dir).lexically_normal().string();
+  auto& m = result.manifest;
+  if (plan.kernel.publish)  // not with --only (an update of some KMPs)
+    m.specs.push_back(write_kernel_spec(plan, inv, o, module_root, result.warnings));
+  for (auto& e : write_kmp_specs(plan, inv, o, module_root)) m.specs.push_back(std::move(e));
+  for (auto& e : write_support_specs(dir, plan, o, result.warnings)) m.specs.push_back(std::move(e));
+  if (plan.kernel.publish) write_file((dir / "patterns.xml").string(), patterns_xml(plan));
+
+  m.kmpkit_version = KMPKIT_VERSION;
+  m.kver = plan.kver;
+  m.flavor = plan.flavor;
+  m.version = plan.version;
+  m.release = plan.release;
+  m.root = o.root.empty() ? "/" : fs::absolute(o.root).lexically_normal().string();
+  m.kernel_package = plan.kernel.name;
+  m.jobs = o.jobs;
+  m.patterns_xml = plan.patterns.empty() || !plan.kernel.publish ? "" : "patterns.xml";
+  m.scheme = plan.kabi_scheme ? "kabi" : "kernel-version";
+  for (const auto& k : plan.kmps)
+    if (!k.publish) m.kmps_not_built.push_back(k.name);
+  write_manifest(dir.string(), m);
+  return result;
+}
+
+}  // namespace kmpkit::spec
