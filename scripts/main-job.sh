@@ -6,7 +6,13 @@
 #   scripts/main-job.sh            output in $KMPKIT_MAIN_OUT (default /var/tmp/kmpkit-main), replaced
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/test-setup.sh | tail -1)"
+# Only what the job runs: the Debian packages, the kernel, the kmpkit binary (not the test suite)
+# and its rpm fileattrs and macros (rpmbuild then calls kmpkit depgen by itself).
+scripts/install-deps.sh
+KMPKIT_KERNEL_ROOT=$(scripts/fetch-kernel.sh | tail -1)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --target kmpkit
+cmake --install build >/dev/null
 kver=$(cat "$KMPKIT_KERNEL_ROOT/KVER")
 kmpkit=$PWD/build/src/kmpkit
 out=${KMPKIT_MAIN_OUT:-/var/tmp/kmpkit-main}

@@ -66,7 +66,7 @@ analyze() {
   local log=$1 g=$2
   rm -rf "$g"; mkdir -p "$g"
   sed -n '/^KMPKIT-REPORT-BEGIN/,/^KMPKIT-REPORT-END/p' "$log" | sed '1d;$d' | tr -d '\r' | base64 -d 2>/dev/null \
-    | tar -C "$g" -xzf - 2>/dev/null || fail 4 "the report on the serial console is damaged ($log)"
+    | tar -C "$g" -xzf - 2>/dev/null || fail 4 "the report on the second serial port is damaged ($log; console: $out/serial.log)"
   local fulldb installed_db=$out/installed-db
   fulldb=$(full_database) || fail 5 "kmpkit depmod of the whole kernel failed (see $work/fulldb.log)"
   [ -f "$installed_db/lib/modules/$kver/modules.dep" ] || installed_db=${image_from:-$out}/installed-db

@@ -275,13 +275,16 @@ boot_qemu() {
   kver=$boot_kver
   note "booting $profile with $boot_kver (TCG, up to $timeout_s s)"
   t0=$(date +%s)
+  # The console on stdout (capped); the report on a second serial port (ttyS1) that only the
+  # report collector writes to, so no kernel or systemd message can interleave with it.
+  rm -f "$out/report.serial"
   ( timeout -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -cpu max -m 1024 -nographic -no-reboot -net none \
-      -kernel "$out/vmlinuz-$boot_kver" -initrd "$out/initrd-$boot_kver" -append "$cmdline" "${machine[@]}" < /dev/null 2>&1 \
+      -serial mon:stdio -serial "file:$out/report.serial" -kernel "$out/vmlinuz-$boot_kver" -initrd "$out/initrd-$boot_kver" -append "$cmdline" "${machine[@]}" < /dev/null 2>&1 \
       | head -c "$cap" > "$log"; echo "${PIPESTATUS[0]}" > "$work/qemu.rc" ) &
   local pid=$! waited=0 seen_end=
   while kill -0 "$pid" 2>/dev/null; do
     sleep 2; waited=$((waited + 2))
-    if [ -z "$seen_end" ] && grep -q '^KMPKIT-REPORT-END' "$log" 2>/dev/null; then
+    if [ -z "$seen_end" ] && grep -q '^KMPKIT-REPORT-END' "$out/report.serial" 2>/dev/null; then
       seen_end=$(( $(date +%s) - t0 )); state=reported
     fi
     if [ -z "$seen_end" ] && grep -qE 'Kernel panic - not syncing|You are in emergency mode|Entering emergency mode|dracut: FATAL' "$log" 2>/dev/null; then
@@ -302,5 +305,5 @@ boot_qemu() {
 
 analyze_boot() {
   source "$boot/analyze.sh"
-  analyze "$out/serial.log" "$work/guest"
+  analyze "$out/report.serial" "$work/guest"
 }

@@ -22,6 +22,11 @@ nlohmann::json boot(const std::string& profile, const std::string& out, const st
   if (!in) return {{"exit", res.exit_code}};
   auto report = nlohmann::json::parse(in);
   report["exit"] = res.exit_code;
+  // A failed boot: the end of the console goes into the test log (the folder is removed at exit
+  // unless KMPKIT_KEEP_TEMP is set).
+  if (!report.value("booted", false))
+    std::cout << "--- end of the serial console (" << out << "/serial.log) ---\n"
+              << run("tail -n 80 " + q(out + "/serial.log") + " | tr -d '\\r' | cut -c1-300").out << "---\n";
   return report;
 }
 

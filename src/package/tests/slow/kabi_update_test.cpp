@@ -230,7 +230,8 @@ TEST(KabiScheme, UnchangedKabiPublishesOnlyTheKernelAndPurgeKeepsTwo) {
   auto purge = [&](const std::string& running) {
     auto res = run(q(kmpkit_binary()) + " purge-kernels --json --root " + q(r.dir) + " --running " + q(running));
     EXPECT_EQ(res.exit_code, 0) << res.out << res.err;
-    return nlohmann::json::parse(res.out.substr(res.out.rfind("\n{")));
+    auto at = res.out.rfind("\n{");  // the JSON object is the last thing printed
+    return nlohmann::json::parse(res.out.substr(at == std::string::npos ? res.out.find('{') : at + 1));
   };
   auto held = purge(a.kver);
   EXPECT_FALSE(held["done"].get<bool>());
