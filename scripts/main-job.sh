@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 KMPKIT_KERNEL_ROOT=$(scripts/fetch-kernel.sh | tail -1)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target kmpkit
+cmake --build build --target kmpkit kmpkit-depgen
 cmake --install build >/dev/null
 kver=$(cat "$KMPKIT_KERNEL_ROOT/KVER")
 kmpkit=$PWD/build/src/kmpkit

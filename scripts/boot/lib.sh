@@ -45,7 +45,7 @@ build_kmpkit() {
     note "building kmpkit"
     { [ -f "$src/build/build.ninja" ] || cmake -S "$src" -B "$src/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo; } \
       > "$work/build.log" 2>&1 || return 1
-    cmake --build "$src/build" --target kmpkit >> "$work/build.log" 2>&1 || return 1
+    cmake --build "$src/build" --target kmpkit kmpkit-depgen >> "$work/build.log" 2>&1 || return 1
   fi
   echo "$bin"
 }

@@ -45,6 +45,7 @@ int run_depgen(const DepgenArgs& a) {
   req.prefix_map_file = a.prefix_map;
   req.softdep_map_file = a.softdep_map;
   req.multifile = a.multifile;
+  req.reader = read_with_libkmod;
   for (std::string line; std::getline(std::cin, line);)
     if (!line.empty()) req.files.push_back(line);
   GeneratorOutput out;

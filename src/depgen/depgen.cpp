@@ -172,7 +172,7 @@ unsigned read_parts_for(DepKind kind) {
 }
 
 PackageFiles read_package_files(const std::vector<std::string>& files, const DepgenOptions& options,
-                                unsigned parts) {
+                                unsigned parts, const ModuleFilesReader& reader) {
   PackageFiles pkg;
   std::vector<std::string> module_files;
   for (const auto& f : files) {
@@ -186,7 +186,7 @@ PackageFiles read_package_files(const std::vector<std::string>& files, const Dep
       if (!dup) pkg.kernels.push_back(std::move(*k));
     }
   }
-  auto scan = read_modules(module_files, {}, options.threads, {}, parts);
+  auto scan = reader(module_files, options.threads, parts);
   pkg.modules = std::move(scan.modules);
   pkg.errors = std::move(scan.errors);
   return pkg;

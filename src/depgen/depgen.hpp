@@ -1,6 +1,7 @@
 #pragma once
 // The rpm dependency generator: which Provides / Requires / Supplements / Recommends the files of
 // one package carry (formats: docs/dependency-formats.md, after SUSE's kernel packaging).
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -53,9 +54,15 @@ struct FileDependencies {
   std::vector<std::string> deps;
 };
 
+// How module files are read: libkmod (read_modules) or the lean reader of kmpkit-depgen.
+using ModuleFilesReader = std::function<TreeScan(const std::vector<std::string>& files, unsigned threads,
+                                                 unsigned parts)>;
+// libkmod's reading (module/module_reader.hpp); the default.
+TreeScan read_with_libkmod(const std::vector<std::string>& files, unsigned threads, unsigned parts);
+
 // Classifies and reads the files given to the generator (other files are ignored).
 PackageFiles read_package_files(const std::vector<std::string>& files, const DepgenOptions& options,
-                                unsigned parts = kReadAll);
+                                unsigned parts = kReadAll, const ModuleFilesReader& reader = read_with_libkmod);
 // What generating one kind of dependency needs to read from each module.
 unsigned read_parts_for(DepKind kind);
 

@@ -9,8 +9,9 @@
 namespace kmpkit::depgen {
 
 GeneratorOutput run_generator(const GeneratorRequest& req) {
+  if (!req.reader) throw Error(ErrorKind::Usage, "depgen: no module reader given");
   DepgenOptions opt = req.options;
-  auto pkg = read_package_files(req.files, opt, read_parts_for(req.kind));
+  auto pkg = read_package_files(req.files, opt, read_parts_for(req.kind), req.reader);
   // Only provides are filtered; the other kinds accept the option (one %kmpkit_depgen_opts for all)
   // and ignore it. The list is read only when there is a symbol to filter (most modules export
   // nothing), but then it must be readable.

@@ -18,6 +18,7 @@ struct GeneratorRequest {
   std::string prefix_map_file;           // --modalias-prefix-map FILE
   std::string softdep_map_file;          // --softdep-map FILE
   bool multifile = false;                // ";FILE" before each file's dependencies
+  ModuleFilesReader reader;              // how modules are read (read_with_libkmod, or the lean reader)
 };
 
 struct GeneratorOutput {

@@ -103,11 +103,6 @@ std::string relative_path(const std::string& file, const std::string& module_dir
   return file;
 }
 
-bool is_module_file_name(std::string_view name) {
-  return name.ends_with(".ko") || name.ends_with(".ko.xz") || name.ends_with(".ko.zst") ||
-         name.ends_with(".ko.gz");
-}
-
 ModuleReader::ModuleReader() {
   // No module directory and no configuration: we only read files, never resolve names.
   static const char* const no_config[] = {nullptr};

@@ -49,10 +49,6 @@ class ModuleReader {
 // `file` relative to `module_dir` when it lies inside it, else `file` as given.
 std::string relative_path(const std::string& file, const std::string& module_dir);
 
-// True for the file names kmod treats as modules: .ko, .ko.xz, .ko.zst (and .ko.gz, which this
-// libkmod cannot read: reading one gives a clear ReadError).
-bool is_module_file_name(std::string_view name);
-
 struct TreeScan {
   std::vector<ModuleRecord> modules;  // in the order of the input file list
   std::vector<ReadError> errors;

@@ -51,4 +51,9 @@ std::string flavor_from_release(std::string_view release) {
   return std::string(release.substr(dash + 1));
 }
 
+bool is_module_file_name(std::string_view name) {
+  return name.ends_with(".ko") || name.ends_with(".ko.xz") || name.ends_with(".ko.zst") ||
+         name.ends_with(".ko.gz");
+}
+
 }  // namespace kmpkit

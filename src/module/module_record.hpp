@@ -58,6 +58,10 @@ struct ModuleRecord {
 // kmod's module name for a file path: basename up to the first '.', '-' → '_'.
 std::string module_name_from_path(std::string_view path);
 
+// True for the file names kmod treats as modules: .ko, .ko.xz, .ko.zst (and .ko.gz, which this
+// libkmod cannot read: reading one gives a clear ReadError).
+bool is_module_file_name(std::string_view name);
+
 // The kernel release named by a vermagic string ("6.1.0-56-amd64 SMP ..." → "6.1.0-56-amd64").
 std::string release_from_vermagic(std::string_view vermagic);
 // The flavor: text after the last '-' of the release ("6.1.0-56-amd64" → "amd64").

@@ -108,6 +108,7 @@ std::string spec_header(const package::PackagePlan& plan, const SplitOptions& o,
   if (!o.kmpkit_binary.empty()) {
     s += "# The dependency generator: the kmpkit that wrote this spec, pinned in DIR/bin.\n";
     s += "%global __kmpkit %{_sourcedir}/bin/kmpkit\n";
+    s += "%global __kmpkit_depgen %{_sourcedir}/bin/kmpkit-depgen\n";
   }
   std::string depgen_opts;
   if (!o.depgen_flavor.empty()) depgen_opts += fmt::format(" --flavor {}", o.depgen_flavor);

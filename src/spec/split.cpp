@@ -30,19 +30,36 @@ void prepare_directory(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir / "lists", ec)) fs::remove(e.path(), ec);
 }
 
-// The generator binary pinned as DIR/bin/kmpkit: a rebuilt or reinstalled kmpkit cannot change (or
-// break) a build of these specs halfway. A hard link costs nothing; a copy across file systems.
+// The generator pinned as DIR/bin/kmpkit and DIR/bin/kmpkit-depgen (the lean one rpm runs per
+// file, found beside %__kmpkit): a rebuilt or reinstalled kmpkit cannot change (or break) a build
+// of these specs halfway. A hard link costs nothing; a copy across file systems.
+void pin_file(const fs::path& from, const fs::path& pinned) {
+  std::error_code ec;
+  fs::remove(pinned, ec);
+  fs::create_hard_link(from, pinned, ec);
+  if (ec) {
+    ec.clear();
+    fs::copy_file(from, pinned, fs::copy_options::overwrite_existing, ec);
+  }
+  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot copy {} to {}: {}", from.string(), pinned.string(), ec.message()));
+}
+
 void pin_generator(const fs::path& dir, const std::string& binary) {
   std::error_code ec;
   fs::create_directories(dir / "bin", ec);
-  fs::path pinned = dir / "bin" / "kmpkit";
-  fs::remove(pinned, ec);
-  fs::create_hard_link(binary, pinned, ec);
-  if (ec) {
-    ec.clear();
-    fs::copy_file(binary, pinned, fs::copy_options::overwrite_existing, ec);
+  pin_file(binary, dir / "bin" / "kmpkit");
+  const fs::path lean = fs::path(binary).parent_path() / "kmpkit-depgen";
+  const fs::path pinned_lean = dir / "bin" / "kmpkit-depgen";
+  if (fs::is_regular_file(lean, ec)) {
+    pin_file(lean, pinned_lean);
+    return;
   }
-  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot copy {} to {}: {}", binary, pinned.string(), ec.message()));
+  // A kmpkit without its lean generator beside it: rpm runs `kmpkit depgen` through a script.
+  fs::remove(pinned_lean, ec);
+  write_file(pinned_lean.string(), "#!/bin/sh\nexec \"$(dirname \"$0\")/kmpkit\" depgen \"$@\"\n");
+  fs::permissions(pinned_lean, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                   fs::perms::others_read | fs::perms::others_exec, ec);
+  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot make {} executable: {}", pinned_lean.string(), ec.message()));
 }
 
 // What the generator reads beside the specs: the kabi scheme's kmp-for() prefixes, the softdep

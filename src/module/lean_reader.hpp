@@ -1,0 +1,20 @@
+#pragma once
+// Reads what the dependency generator needs from module files (modinfo, __versions, exports)
+// without libkmod, so that a generator started once per file by rpm starts fast. Anything it
+// cannot read exactly as libkmod would comes back as nullopt: the caller then uses libkmod.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "module/module_record.hpp"
+#include "module/module_reader.hpp"
+
+namespace kmpkit {
+
+// `parts` may hold kReadVersions and kReadExports; other parts give nullopt.
+std::optional<ModuleRecord> read_module_lean(const std::string& file, unsigned parts);
+
+// All files, in order; nullopt as soon as one cannot be read the lean way.
+std::optional<std::vector<ModuleRecord>> read_modules_lean(const std::vector<std::string>& files, unsigned parts);
+
+}  // namespace kmpkit

@@ -1,0 +1,66 @@
+// The lean reader (kmpkit-depgen's, without libkmod) gives what libkmod gives for the test
+// modules, plain, xz and zstd; what it cannot read exactly it refuses (the caller asks libkmod).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "module/lean_reader.hpp"
+#include "module/module_reader.hpp"
+#include "test_env.hpp"
+
+namespace fs = std::filesystem;
+using namespace kmpkit;
+using namespace kmpkit::test;
+
+namespace {
+
+constexpr unsigned kParts = kReadVersions | kReadExports;
+
+void expect_same_as_libkmod(const std::string& file) {
+  SCOPED_TRACE(file);
+  ModuleReader reader;
+  auto full = reader.read(file, {}, kParts);
+  ASSERT_TRUE(std::holds_alternative<ModuleRecord>(full));
+  const auto& want = std::get<ModuleRecord>(full);
+  auto got = read_module_lean(file, kParts);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->name, want.name);
+  EXPECT_EQ(got->modinfo, want.modinfo);
+  EXPECT_EQ(got->versions, want.versions);
+  EXPECT_EQ(got->exports, want.exports);
+  EXPECT_EQ(got->size, want.size);
+}
+
+class LeanReaderAgainstKmod : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LeanReaderAgainstKmod, SameModinfoVersionsAndExports) {
+  size_t n = 0;
+  for (auto& e : fs::directory_iterator(test_modules_dir() + "/" + GetParam())) {
+    expect_same_as_libkmod(e.path().string());
+    ++n;
+  }
+  EXPECT_GT(n, 3u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Compressions, LeanReaderAgainstKmod, ::testing::Values("plain", "xz", "zst"));
+
+TEST(LeanReader, RefusesWhatOnlyLibkmodCanJudge) {
+  auto dir = temp_dir("kmpkit-lean");
+  auto mods = test_modules_dir();
+  std::ifstream in(mods + "/plain/kmpt_core.ko", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::ofstream(dir + "/truncated.ko", std::ios::binary) << bytes.substr(0, 3000);
+  std::ofstream(dir + "/garbage.ko", std::ios::binary) << "not a module";
+  std::ifstream zin(mods + "/zst/kmpt_core.ko.zst", std::ios::binary);
+  std::string z((std::istreambuf_iterator<char>(zin)), {});
+  std::ofstream(dir + "/truncated.ko.zst", std::ios::binary) << z.substr(0, z.size() / 2);
+  ASSERT_EQ(run("gzip -c " + shell_quote(mods + "/plain/kmpt_core.ko") + " > " + dir + "/gz.ko.gz").exit_code, 0);
+  for (auto name : {"truncated.ko", "garbage.ko", "truncated.ko.zst", "gz.ko.gz", "missing.ko"})
+    EXPECT_FALSE(read_module_lean(dir + "/" + name, kParts).has_value()) << name;
+  // Signature details and depmod's dependency symbols are libkmod's job.
+  EXPECT_FALSE(read_module_lean(mods + "/plain/kmpt_core.ko", kReadSignature).has_value());
+  EXPECT_FALSE(read_module_lean(mods + "/plain/kmpt_core.ko", kReadDependencySymbols).has_value());
+}
+
+}  // namespace
