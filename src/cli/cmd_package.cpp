@@ -30,6 +30,7 @@ struct SplitArgs {
   std::vector<std::string> baselines;  // repositories (directories of rpms) of earlier builds
   std::vector<std::string> only;       // publish only the KMPs matching these globs
   bool with_deps = false;              // --only: also the KMPs they depend on (modinfo depends)
+  bool strict = false;                 // a policy name this kernel has in no form is an error
   std::string release;                 // overrides the policy's and the kernel's release
   std::string scheme;                  // overrides the policy's [naming] scheme
 };
@@ -63,6 +64,7 @@ int run_split(const SplitArgs& a, const char* cmd) {
   req.baselines = a.baselines;
   req.only = a.only;
   req.with_deps = a.with_deps;
+  req.strict = a.strict;
   req.release = a.release;
   req.scheme = a.scheme;
   req.kmpkit_binary = self_binary();
@@ -82,6 +84,7 @@ int run_split(const SplitArgs& a, const char* cmd) {
     fmt::print(stderr, "kmpkit {}: {} module(s) unreadable; nothing was written\n", cmd, res.unreadable.size());
     return exit_code::input_missing;
   }
+  for (const auto& w : res.warnings) fmt::print(stderr, "kmpkit {}: warning: {}\n", cmd, w);
   if (!res.problems.empty()) {
     for (const auto& p : res.problems) fmt::print(stderr, "kmpkit {}: {}\n", cmd, p);
     fmt::print(stderr, "kmpkit {}: the policy does not fit {} ({} problem(s)); nothing was written\n", cmd, a.kver,
@@ -89,9 +92,14 @@ int run_split(const SplitArgs& a, const char* cmd) {
     return exit_code::usage;
   }
   const auto& plan = res.plan;
+  std::string with_warnings =
+      res.warnings.empty() ? "" : fmt::format(" with {} warning(s) (--strict makes them errors)", res.warnings.size());
   if (a.check) {
-    fmt::print("policy {} fits {}: kernel package {} ({} kept modules), {} KMPs, {} patterns\n", res.policy_path,
-               a.kver, plan.kernel.name, plan.kernel.modules.size(), plan.kmps.size(), plan.patterns.size());
+    fmt::print("policy {} fits {}{}: kernel package {} ({} kept modules), {} KMPs, {} patterns\n", res.policy_path,
+               a.kver, with_warnings, plan.kernel.name, plan.kernel.modules.size(), plan.kmps.size(),
+               plan.patterns.size());
+    if (!res.builtin.empty()) fmt::print("built into {} (present, nothing to package):\n", a.kver);
+    for (const auto& b : res.builtin) fmt::print("  {}\n", b);
     return exit_code::ok;
   }
   for (const auto& w : res.split.warnings) fmt::print(stderr, "kmpkit {}: warning: {}\n", cmd, w);
@@ -102,6 +110,10 @@ int run_split(const SplitArgs& a, const char* cmd) {
   for (const auto& k : plan.kmps) set_kmps += !k.set.empty();
   fmt::print("  {:<22} {} ({} module sets)\n", "KMPs", plan.kmps.size(), set_kmps);
   fmt::print("  {:<22} {}\n", "patterns", plan.patterns.size());
+  if (!res.builtin.empty())
+    fmt::print("  {:<22} {} policy names (nothing to package; `split --check` lists them)\n", "built in",
+               res.builtin.size());
+  if (!res.warnings.empty()) fmt::print("  {:<22} {}\n", "warnings", res.warnings.size());
   return exit_code::ok;
 }
 
@@ -150,6 +162,9 @@ void add_split_options(CLI::App* cmd, SplitArgs& a) {
                   "Build only the KMPs whose package or module name matches this glob, and the kernel package "
                   "and patterns only if a glob matches the kernel package's name (repeatable)");
   cmd->add_flag("--with-deps", a.with_deps, "With --only: also the KMPs the selected modules depend on");
+  cmd->add_flag("--strict", a.strict,
+                "A policy name or path (or --only glob) that this kernel has in no form, neither a module nor built "
+                "in, is an error instead of a warning (a misspelt name is an error either way; docs/policy.md)");
   cmd->add_option("--scheme", a.scheme, "KMP naming scheme, overriding the policy's [naming] scheme (docs/kabi.md)")
       ->check(CLI::IsMember({"kernel-version", "kabi"}));
   cmd->add_option("--release", a.release, "Release of the packages (default: the policy's, else the kernel's ABI)");
@@ -168,7 +183,9 @@ void add_package_commands(CLI::App& app, int& exit_code) {
   auto* s = app.add_subcommand("split", "Write the spec files and file lists of a kernel package, KMPs and patterns");
   add_split_options(s, *split);
   s->add_flag("--check", split->check, "Only check the policy against the tree; write nothing");
-  s->footer("Exit codes: 0 ok, 2 bad policy (every problem listed), 3 no such tree or unreadable modules, 7 write error.");
+  s->footer("A policy name this kernel has built in is satisfied (--check lists them); one it has in no form is a "
+            "warning (an error with --strict); a misspelt one is an error with a suggestion. Exit codes: 0 ok (also "
+            "with warnings), 2 bad policy (every problem listed), 3 no such tree or unreadable modules, 7 write error.");
   s->callback([split, &exit_code] { exit_code = run_split(*split, "split"); });
 
   auto build = std::make_shared<BuildArgs>();

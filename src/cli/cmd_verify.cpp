@@ -49,7 +49,8 @@ void add_verify_command(CLI::App& app, int& exit_code) {
   auto vargs = std::make_shared<VerifyArgs>();
   auto* verify = app.add_subcommand(
       "verify", "Check the kernels and modules installed in a root: symbols and CRCs, vermagic, dependencies, "
-                "firmware, signatures, support status, duplicates, package ownership, weak-updates links");
+                "firmware, signatures, support status, duplicates, files of built-in modules, package ownership, "
+                "weak-updates links");
   verify->add_option("--root", vargs->root, "The installed system to check (default: /)");
   verify
       ->add_option("-k,--kernel", vargs->kernels,
@@ -57,7 +58,7 @@ void add_verify_command(CLI::App& app, int& exit_code) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   verify->add_flag("--json", vargs->json, "Print one JSON object (schema: docs/kabi.md)");
-  verify->add_flag("--strict", vargs->strict, "Warnings (missing firmware, unsigned, unsupported, duplicates) "
+  verify->add_flag("--strict", vargs->strict, "Warnings (missing firmware, unsigned, unsupported, duplicates, built-in) "
                                               "count as inconsistencies too");
   verify->add_flag("-v,--verbose,--details", vargs->details, "Every finding (else at most 10 of each kind) and every module's "
                                                 "status in the human report");

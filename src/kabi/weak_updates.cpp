@@ -120,6 +120,12 @@ WeakUpdatesResult update_weak_updates(const WeakUpdatesOptions& o) {
     r.own_modules = own.modules.size();
     std::set<std::string> own_names;
     for (const auto& m : own.modules) own_names.insert(m.name);
+    // A module this kernel has built in is never linked: modprobe takes the built-in one (another
+    // configuration's KMP, from a kernel that had it as a module).
+    if (tree.builtin)
+      if (auto lines = read_lines(*tree.builtin))
+        for (const auto& l : *lines)
+          if (!l.empty()) own_names.insert(module_name_from_path(l));
 
     // Candidates: per module name the kernel lacks, every other kernel's copy, newest kernel first.
     struct Candidate {

@@ -11,7 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "package/selector_fit.hpp"
 #include "policy/glob.hpp"
+#include "util/nearest_name.hpp"
 
 namespace kmpkit::package {
 namespace {
@@ -43,25 +45,6 @@ struct Claim {
   std::string owner;  // "kernel" or the set name
   int line = 0;
 };
-
-// Modules a selector picks, with a problem for each glob that picks nothing.
-std::vector<size_t> select_modules(const Selector& sel, const KernelInventory& inv, const std::string& what,
-                                   std::vector<std::string>& problems) {
-  std::set<size_t> picked;
-  for (const auto& g : sel.paths) {
-    size_t n = 0;
-    for (size_t i = 0; i < inv.modules.size(); ++i)
-      if (policy::path_glob_match(g, inv.modules[i].path)) picked.insert(i), ++n;
-    if (n == 0) problems.push_back(fmt::format("{}: path \"{}\" matches no module of {}", what, g, inv.tree.kver));
-  }
-  for (const auto& g : sel.modules) {
-    size_t n = 0;
-    for (size_t i = 0; i < inv.modules.size(); ++i)
-      if (policy::name_glob_match(g, inv.modules[i].name)) picked.insert(i), ++n;
-    if (n == 0) problems.push_back(fmt::format("{}: module \"{}\" matches no module of {}", what, g, inv.tree.kver));
-  }
-  return {picked.begin(), picked.end()};
-}
 
 std::string join_unique(const std::vector<std::string>& values, std::string_view sep) {
   std::vector<std::string> out;
@@ -206,19 +189,29 @@ namespace {
 // kernel package and the patterns only when a glob names the kernel package (`--only` is mostly
 // an update of a few KMPs for a kernel that is out already); with_deps adds the KMPs the selected
 // ones depend on (modinfo depends) that no earlier build published, so the selection installs alone.
-void restrict_to(PackagePlan& plan, const KernelInventory& inv, const PlanOptions& o, std::vector<std::string>& problems) {
+// A glob that matches no KMP is reported like a policy name: built in, a typo, or gone.
+void restrict_to(PackagePlan& plan, const KernelInventory& inv, const PlanOptions& o, SelectorFit& fit,
+                 std::vector<std::string>& problems) {
   auto matches = [](const std::string& glob, const std::string& name) {
     return ::fnmatch(glob.c_str(), name.c_str(), 0) == 0;
   };
-  size_t matched = 0;
+  std::vector<size_t> kmps_of(o.only.size());
   for (auto& k : plan.kmps) {
     bool match = false;
-    for (const auto& g : o.only) {
-      match |= matches(g, k.base_name) || matches(g, k.name);
-      for (size_t i : k.modules) match |= policy::name_glob_match(g, inv.modules[i].name);
+    for (size_t g = 0; g < o.only.size(); ++g) {
+      bool this_glob = matches(o.only[g], k.base_name) || matches(o.only[g], k.name);
+      for (size_t i : k.modules) this_glob |= policy::name_glob_match(o.only[g], inv.modules[i].name);
+      kmps_of[g] += this_glob;
+      match |= this_glob;
     }
     if (!match) k.publish = false;
-    matched += match;
+  }
+  size_t matched = 0;
+  for (size_t g = 0; g < o.only.size(); ++g) {
+    matched += kmps_of[g];
+    if (kmps_of[g] == 0 && !matches(o.only[g], plan.kernel.name))
+      fit.report(fit.unmatched_name(o.only[g]), fmt::format("--only \"{}\"", o.only[g]),
+                 fmt::format("in the kernel package {}, no KMP to build", plan.kernel.name));
   }
   if (matched == 0) {
     problems.push_back("--only matches no KMP (globs on package or module names)");
@@ -259,6 +252,7 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   plan.version = pol.version.empty() ? version : pol.version;
   plan.release = pol.release.empty() ? release : pol.release;
   policy::TemplateValues tv{plan.flavor, plan.kver, plan.version, "", ""};
+  SelectorFit fit(inv, {options.strict, &problems, &result.warnings, &result.builtin});
 
   // Claims: every module at most once, by the kernel package (keep) or by one set.
   std::vector<Claim> claim(inv.modules.size());
@@ -274,18 +268,23 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
       claim[i] = {owner, line};
     }
   };
-  auto kept = select_modules(pol.keep, inv, pol.source + ": [kernel] keep", problems);
+  auto kept = fit.select(pol.keep, pol.source + ": [kernel] keep", "in the kernel already");
   take(kept, "[kernel] keep", 0);
   std::vector<std::vector<size_t>> set_members(pol.sets.size());
+  // Sets with no module in this kernel (no package): name → whether they name built-in modules,
+  // so that a pattern naming the set's package gets the kernel package instead.
+  std::map<std::string, bool> empty_sets;
   for (size_t s = 0; s < pol.sets.size(); ++s) {
     const auto& set = pol.sets[s];
     std::string name = policy::expand_template(set.name, tv);
-    set_members[s] = select_modules(set.select, inv, fmt::format("{}:{}: set \"{}\"", pol.source, set.line, name), problems);
+    std::string what = fmt::format("{}:{}: set \"{}\"", pol.source, set.line, name);
+    bool builtin = false;
+    set_members[s] = fit.select(set.select, what, "nothing to package", &builtin);
     if (!set.exclude.empty()) {
-      auto excluded = select_modules(set.exclude, inv, fmt::format("{}:{}: set \"{}\" exclude", pol.source, set.line, name),
-                                     problems);
+      auto excluded = fit.select(set.exclude, what + " exclude", "nothing to exclude");
       std::erase_if(set_members[s], [&](size_t i) { return std::binary_search(excluded.begin(), excluded.end(), i); });
     }
+    if (set_members[s].empty()) empty_sets[name] = builtin;
     take(set_members[s], fmt::format("set \"{}\"", name), set.line);
   }
 
@@ -401,18 +400,22 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   for (const auto& c : pol.companions) {
     std::string what = fmt::format("{}:{}: [kmp.companions] {}", pol.source, c.line, c.module);
     policy::Selector self{{}, {c.module}}, with{{}, c.with};
-    auto own = select_modules(self, inv, what, problems);
-    auto others = select_modules(with, inv, what, problems);
+    auto own = fit.select(self, what, "always there, nothing to supplement");
+    bool with_builtin = false;
+    auto others = fit.select(with, what + " with", "its KMP supplements the kernel package", &with_builtin);
+    std::vector<std::string> targets;
+    if (with_builtin) targets.push_back(plan.kernel.name);  // built in: there whenever the kernel is
+    for (size_t j : others) {
+      long o = plan.module_package[j];
+      targets.push_back(o < 0 ? plan.kernel.name : plan.kmps[static_cast<size_t>(o)].name);
+    }
     for (size_t i : own) {
       long k = plan.module_package[i];
       if (k < 0) continue;  // kept in the kernel package: always there
       auto& pkg = plan.kmps[static_cast<size_t>(k)];
-      for (size_t j : others) {
-        long o = plan.module_package[j];
-        std::string target = o < 0 ? plan.kernel.name : plan.kmps[static_cast<size_t>(o)].name;
+      for (const auto& target : targets)
         if (target != pkg.name && std::find(pkg.supplements.begin(), pkg.supplements.end(), target) == pkg.supplements.end())
           pkg.supplements.push_back(target);
-      }
     }
   }
 
@@ -420,7 +423,8 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   // kernel recommends its own builds (kabi scheme); a kept module is the kernel package itself.
   {
     std::set<std::string> names;
-    for (size_t i : select_modules(pol.kernel_recommends, inv, pol.source + ": [kernel] recommends", problems)) {
+    for (size_t i : fit.select(pol.kernel_recommends, pol.source + ": [kernel] recommends",
+                               "in the kernel, nothing to recommend")) {
       long k = plan.module_package[i];
       if (k >= 0) names.insert(plan.kmps[static_cast<size_t>(k)].name);
     }
@@ -477,16 +481,38 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
     std::string what = fmt::format("{}:{}: pattern \"{}\"", pol.source, pat.line, pat.name);
     auto resolve = [&](const policy::PatternMembers& m, std::vector<std::string>& out, const char* kind) {
       std::set<std::string> names;
-      for (size_t i : select_modules(m.select, inv, what + " " + kind, problems)) {
+      std::string member = what + " " + kind;
+      bool builtin = false;
+      // A built-in module is in the kernel package: the pattern names that instead.
+      for (size_t i : fit.select(m.select, member, fmt::format("the pattern {} {} instead", kind, plan.kernel.name), &builtin)) {
         long k = plan.module_package[i];
         // By base name: any build of the KMP (kabi scheme) fits the pattern.
         names.insert(k < 0 ? plan.kernel.name : plan.kmps[static_cast<size_t>(k)].base_name);
       }
+      if (builtin) names.insert(plan.kernel.name);
       for (const auto& t : m.packages) {
         std::string name = policy::expand_template(t, tv);
-        bool known = name == plan.kernel.name || package_names.count(name) > 0;
-        if (!known) problems.push_back(fmt::format("{} {}: unknown package \"{}\"", what, kind, name));
-        else names.insert(name);
+        if (name == plan.kernel.name || package_names.count(name) > 0) {
+          names.insert(name);
+        } else if (auto set = empty_sets.find(name); set != empty_sets.end()) {
+          // The set's modules are built in (the kernel package has them) or gone from this kernel.
+          std::string text = fmt::format("{}: package \"{}\" is a set with no module in {}", member, name, plan.kver);
+          if (set->second) {
+            result.builtin.push_back(text + fmt::format(" (built in): {} instead", plan.kernel.name));
+            names.insert(plan.kernel.name);
+          } else if (options.strict) {
+            problems.push_back(text);
+          } else {
+            result.warnings.push_back(text + ": ignored");
+          }
+        } else {
+          std::vector<std::string> known(package_names.begin(), package_names.end());
+          known.push_back(plan.kernel.name);
+          for (const auto& empty : empty_sets) known.push_back(empty.first);
+          auto near = nearest_name(name, known);
+          problems.push_back(fmt::format("{}: unknown package \"{}\"{}", member, name,
+                                         near ? fmt::format("; did you mean \"{}\"?", *near) : ""));
+        }
       }
       out.assign(names.begin(), names.end());
       for (const auto& other : m.patterns) out.push_back("pattern() = " + pattern_provide_name(other));
@@ -499,7 +525,7 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   for (const auto& p : plan.patterns)
     if (plan.find(p.name) != &p)
       problems.push_back(fmt::format("{}: the pattern package name {} is taken by another package", pol.source, p.name));
-  if (!options.only.empty() && problems.empty()) restrict_to(plan, inv, options, problems);
+  if (!options.only.empty() && problems.empty()) restrict_to(plan, inv, options, fit, problems);
   return result;
 }
 

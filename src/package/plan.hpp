@@ -2,7 +2,8 @@
 // The package plan: which module goes to which package, what each package is called and says
 // about itself, and the patterns. A pure function of the policy and the kernel inventory; checking
 // the policy against the tree (rules matching nothing, modules claimed twice, unknown pattern
-// members) happens here, before anything is written.
+// members) happens here, before anything is written; package/selector_fit.hpp tells a name this
+// kernel has built in or lacks from a typo.
 #include <map>
 #include <string>
 #include <vector>
@@ -51,6 +52,12 @@ struct PackagePlan {
 struct PlanResult {
   PackagePlan plan;
   std::vector<std::string> problems;  // non-empty: the policy does not fit the tree; nothing to build
+  // Policy names this kernel has in no form (neither a module nor built in: removed or renamed
+  // upstream, or another configuration): ignored; problems with PlanOptions::strict.
+  std::vector<std::string> warnings;
+  // Policy names this kernel has built in (modules.builtin): present, nothing to package; each says
+  // what it comes to (a pattern's requirement becomes the kernel package). `split --check` lists them.
+  std::vector<std::string> builtin;
 };
 
 struct PlanOptions {
@@ -62,6 +69,9 @@ struct PlanOptions {
   // kernel package and the patterns only when a glob matches the kernel package's name.
   std::vector<std::string> only;
   bool with_deps = false;  // --only: also the KMPs the selected ones depend on (modinfo depends)
+  // --strict: a policy name (or --only glob) this kernel has in no form is a problem, not a warning.
+  // A misspelling (close to a name the kernel has) is a problem either way.
+  bool strict = false;
 };
 
 PlanResult make_plan(const policy::Policy& policy, const KernelInventory& inventory, const PlanOptions& options = {});

@@ -83,6 +83,8 @@ bool match_path(std::string_view p, std::string_view s) {
   return s.empty();
 }
 
+}  // namespace
+
 std::string_view strip_compression(std::string_view path) {
   for (std::string_view ext : {".xz", ".zst", ".gz"}) {
     if (path.size() > ext.size() && path.substr(path.size() - ext.size()) == ext)
@@ -90,8 +92,6 @@ std::string_view strip_compression(std::string_view path) {
   }
   return path;
 }
-
-}  // namespace
 
 bool path_glob_match(std::string_view pattern, std::string_view path) {
   if (match_path(pattern, path)) return true;

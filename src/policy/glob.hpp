@@ -18,4 +18,7 @@ bool name_glob_match(std::string_view pattern, std::string_view module_name);
 // True when the string contains glob characters.
 bool has_glob_chars(std::string_view s);
 
+// The path without its compression suffix (.xz/.zst/.gz), as path globs compare it.
+std::string_view strip_compression(std::string_view path);
+
 }  // namespace kmpkit::policy

@@ -103,6 +103,7 @@ SplitJobResult run_split(const SplitRequest& r) {
   plan_options.flavor = r.flavor;
   plan_options.only = r.only;
   plan_options.with_deps = r.with_deps;
+  plan_options.strict = r.strict;
   for (const auto& b : r.baselines) {
     if (!fs::is_directory(b))
       throw Error(ErrorKind::Input, fmt::format("--baseline {}: not a directory (give an earlier build's repository)", b));
@@ -110,6 +111,8 @@ SplitJobResult run_split(const SplitRequest& r) {
   }
   auto planned = package::make_plan(pol, inv, plan_options);
   out.problems = std::move(planned.problems);
+  out.warnings = std::move(planned.warnings);
+  out.builtin = std::move(planned.builtin);
   out.plan = std::move(planned.plan);
   if (!out.ok() || r.check_only) {
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -24,6 +24,7 @@ struct SplitRequest {
   std::vector<std::string> baselines;  // repositories of earlier builds (kabi scheme)
   std::vector<std::string> only;       // publish only the KMPs matching these globs
   bool with_deps = false;
+  bool strict = false;                 // a policy name this kernel has in no form is a problem, not a warning
   std::string release;                 // overrides the policy's and the kernel's release
   std::string scheme;                  // "kabi" or "kernel-version": overrides the policy's
   std::string kmpkit_binary;           // pinned as the specs' generator
@@ -33,6 +34,8 @@ struct SplitRequest {
 struct SplitJobResult {
   std::string policy_path;
   std::vector<std::string> problems;   // the policy (or an option) does not fit: nothing was written
+  std::vector<std::string> warnings;   // policy names this kernel has in no form: ignored (PlanResult)
+  std::vector<std::string> builtin;    // policy names this kernel has built in: nothing to package
   std::vector<ReadError> unreadable;   // modules that could not be read: nothing was written
   package::PackagePlan plan;
   size_t modules = 0;

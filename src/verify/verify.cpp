@@ -164,7 +164,9 @@ class KernelCheck {
 
     r_.vermagic = kernel_vermagic(modules, kver, tree.config);
     check_loadability_(modules, kept_entries, symvers);
-    check_depends(modules, tree);
+    const std::unordered_set<std::string> builtin = builtin_names(tree);
+    check_depends(modules, builtin);
+    check_builtin_copies(modules, builtin);
     check_firmware(modules);
     check_signatures(modules, tree);
     for (const auto& m : modules)
@@ -250,13 +252,19 @@ class KernelCheck {
     }
   }
 
-  void check_depends(const std::vector<ModuleRecord>& modules, const KernelTree& tree) {
-    std::unordered_set<std::string> present;
-    for (const auto& m : modules) present.insert(m.name);
+  // The kernel's built-in modules (modules.builtin), by name.
+  static std::unordered_set<std::string> builtin_names(const KernelTree& tree) {
+    std::unordered_set<std::string> names;
     if (tree.builtin)
       if (auto lines = read_lines(*tree.builtin))
         for (const auto& l : *lines)
-          if (!l.empty()) present.insert(module_name_from_path(l));
+          if (!l.empty()) names.insert(module_name_from_path(l));
+    return names;
+  }
+
+  void check_depends(const std::vector<ModuleRecord>& modules, const std::unordered_set<std::string>& builtin) {
+    std::unordered_set<std::string> present = builtin;
+    for (const auto& m : modules) present.insert(m.name);
     for (const auto& m : modules)
       for (const auto& dep : m.depends()) {
         std::string name = dep;
@@ -265,6 +273,15 @@ class KernelCheck {
           add("depends", "missing-dependency", Severity::Error, m.name, m.path, dep,
               fmt::format("depends on {}, which is neither installed for this kernel nor built in", dep));
       }
+  }
+
+  // A module file of a name the kernel has built in (a KMP of another configuration, or a weak-updates
+  // link to one): modprobe reports the module built in and never loads the file.
+  void check_builtin_copies(const std::vector<ModuleRecord>& modules, const std::unordered_set<std::string>& builtin) {
+    for (const auto& m : modules)
+      if (builtin.count(m.name))
+        add("builtin", "built-in-module-file", Severity::Warning, m.name, m.path, m.name,
+            fmt::format("{} is built into this kernel (modules.builtin): this file is never loaded", m.name));
   }
 
   void check_firmware(const std::vector<ModuleRecord>& modules) {

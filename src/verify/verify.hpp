@@ -15,7 +15,7 @@ enum class Severity { Error, Warning, Note };
 const char* severity_name(Severity s);  // "error", "warning", "note"
 
 struct Finding {
-  std::string check;    // ksym, vermagic, depends, firmware, signature, support, duplicate,
+  std::string check;    // ksym, vermagic, depends, builtin, firmware, signature, support, duplicate,
                         // ownership, weak-updates, symvers, read
   std::string kind;     // e.g. crc-mismatch, missing-firmware (docs/kabi.md lists them all)
   Severity severity = Severity::Error;

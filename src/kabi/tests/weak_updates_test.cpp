@@ -138,6 +138,19 @@ TEST(WeakUpdates, AnOwnCopyShadowsTheLink) {
   expect_depmod_agrees(root);
 }
 
+TEST(WeakUpdates, AModuleTheKernelHasBuiltInIsNotLinked) {
+  // Another configuration's KMP: kmpt_alias was a module there, this kernel has it built in.
+  auto root = make_two_kernel_root();
+  update_weak_updates({root, test_kver()});
+  write_text(module_dir_of(root) + "/modules.builtin", "kernel/drivers/pci/kmpt/kmpt_alias.ko\n");
+  auto r = update_weak_updates({root, test_kver()});
+  EXPECT_EQ(r.removed, std::vector<std::string>{"extra/kmpt_alias.ko"});
+  auto expected = all_test_modules();
+  expected.erase("extra/kmpt_alias.ko");
+  EXPECT_EQ(link_set(r), expected);
+  EXPECT_EQ(links_on_disk(root), expected);
+}
+
 TEST(WeakUpdates, ModulesThatNeedAnUnfitModuleGoToo) {
   auto root = make_two_kernel_root();
   // _printk with another CRC: nothing that prints fits; kmpt_alias does not print.

@@ -490,7 +490,7 @@ TEST(Pipeline, CommandLineErrors) {
   EXPECT_NE(bad.err.find("unknown key 'flavour' in [kernel]"), std::string::npos) << bad.err;
   EXPECT_FALSE(fs::exists(dir + "/out"));
   pl::write_text(dir + "/nomatch.toml", "[[set]]\nname = \"s\"\nmodules = [\"nosuch\"]\n");
-  auto nomatch = run(q(kmpkit_binary()) + " split --policy " + q(dir + "/nomatch.toml") + " -b " + q(f.root) + " " +
+  auto nomatch = run(q(kmpkit_binary()) + " split --strict --policy " + q(dir + "/nomatch.toml") + " -b " + q(f.root) + " " +
                      q(f.kver) + " --out " + q(dir + "/out"));
   EXPECT_EQ(nomatch.exit_code, 2);
   EXPECT_NE(nomatch.err.find("module \"nosuch\" matches no module"), std::string::npos) << nomatch.err;

@@ -142,8 +142,11 @@ paths = ["kernel/net/netfilter/**", "kernel/net/ipv4/netfilter/**"]
   for (size_t i = 0; i < owners.size(); ++i) EXPECT_EQ(owners[i], 1) << inv.modules[i].path;
 }
 
+// Rules matching nothing in any form: warnings (kernel_fit_test.cpp), problems when strict.
 TEST(Plan, RulesMatchingNothingAndDoubleClaimsAreProblems) {
   auto inv = inventory();
+  PlanOptions strict;
+  strict.strict = true;
   auto r = make_plan(parse(R"(
 [kernel]
 keep = { modules = ["ext4"] }
@@ -154,7 +157,7 @@ paths = ["kernel/fs/**", "kernel/fs/nonexistent/**"]
 name = "other-kmp-{flavor}"
 modules = ["mbcache", "no_such_module"]
 )"),
-                     inv);
+                     inv, strict);
   auto all = joined(r.problems);
   EXPECT_NE(all.find("path \"kernel/fs/nonexistent/**\" matches no module"), std::string::npos) << all;
   EXPECT_NE(all.find("module \"no_such_module\" matches no module"), std::string::npos) << all;
@@ -220,12 +223,14 @@ recommends = { modules = ["e1000e"] }
 
 TEST(Plan, UnknownPatternMembersAreProblems) {
   auto inv = inventory();
+  PlanOptions strict;
+  strict.strict = true;
   auto r = make_plan(parse(R"(
 [[pattern]]
 name = "p"
 requires = { packages = ["nosuch-kmp-{flavor}"], modules = ["nosuch"], paths = ["kernel/nosuch/**"] }
 )"),
-                     inv);
+                     inv, strict);
   auto all = joined(r.problems);
   EXPECT_NE(all.find("pattern \"p\" requires: unknown package \"nosuch-kmp-amd64\""), std::string::npos) << all;
   EXPECT_NE(all.find("module \"nosuch\" matches no module"), std::string::npos) << all;
@@ -323,14 +328,23 @@ TEST(Plan, CleanText) {
   EXPECT_EQ(clean_text("line 1\nline\t2\n\n"), "line 1\nline 2");
 }
 
-// The shipped policy against the whole real tree (reading it takes about a second).
+// The whole real tree, read once for the tests below (about a second).
+const KernelInventory& real_inventory() {
+  static const KernelInventory inv = read_inventory(test::kernel_root(), test::kernel_release());
+  return inv;
+}
+
+// The shipped policy against the whole real tree: it fits with no warning, and names nothing the
+// kernel has only built in.
 TEST(Plan, DefaultPolicyFitsTheRealKernel) {
   auto pol = policy::load_policy_file(test::source_dir() + "/policies/default.toml");
   ASSERT_TRUE(pol.policy);
-  auto inv = read_inventory(test::kernel_root(), test::kernel_release());
+  const auto& inv = real_inventory();
   ASSERT_GT(inv.modules.size(), 3000u);
   auto r = make_plan(*pol.policy, inv);
   ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
+  EXPECT_TRUE(r.warnings.empty()) << joined(r.warnings);
+  EXPECT_TRUE(r.builtin.empty()) << joined(r.builtin);
   const auto& plan = r.plan;
   EXPECT_EQ(plan.flavor, "amd64");
   EXPECT_TRUE(plan.kabi_scheme);  // KMPs named by KABI: kernel updates keep the running kernel's modules
@@ -355,6 +369,41 @@ TEST(Plan, DefaultPolicyFitsTheRealKernel) {
   // ip_tables stays out of the netfilter set (systemd loads it at every boot).
   EXPECT_TRUE(find("ip_tables-kmp-amd64"));
   EXPECT_EQ(ext4->summary, "Fourth Extended Filesystem (ext4 kernel module)");
+}
+
+// Issue 15: the shipped policy against another configuration of the real kernel, one with
+// virtio_pci built in and without xen_blkfront, still fits; only a misspelling stops it.
+TEST(Plan, DefaultPolicyFitsAnotherConfiguration) {
+  auto pol = policy::load_policy_file(test::source_dir() + "/policies/default.toml");
+  ASSERT_TRUE(pol.policy);
+  KernelInventory inv = real_inventory();
+  std::string virtio_pci;
+  std::erase_if(inv.modules, [&](const ModuleRecord& m) {
+    if (m.name == "virtio_pci") virtio_pci = m.path;
+    return m.name == "virtio_pci" || m.name == "xen_blkfront";
+  });
+  ASSERT_FALSE(virtio_pci.empty());
+  inv.builtin.push_back(virtio_pci);
+  auto r = make_plan(*pol.policy, inv);
+  ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
+  ASSERT_EQ(r.builtin.size(), 1u) << joined(r.builtin);
+  EXPECT_NE(r.builtin[0].find("pattern \"kernel-base-boot\" requires: module \"virtio_pci\" is built into " +
+                              inv.tree.kver + ": the pattern requires kernel-amd64 instead"),
+            std::string::npos)
+      << r.builtin[0];
+  ASSERT_EQ(r.warnings.size(), 1u) << joined(r.warnings);
+  EXPECT_NE(r.warnings[0].find("module \"xen_blkfront\" matches no module of " + inv.tree.kver +
+                               " and nothing built in (removed or renamed?): ignored"),
+            std::string::npos)
+      << r.warnings[0];
+  const auto& boot = r.plan.patterns.at(4);
+  ASSERT_EQ(boot.pattern, "kernel-base-boot");
+  EXPECT_TRUE(has(boot.requires_, "kernel-amd64"));
+  EXPECT_TRUE(has(boot.requires_, "virtio_blk-kmp-amd64"));
+
+  PlanOptions strict;
+  strict.strict = true;
+  EXPECT_EQ(make_plan(*pol.policy, inv, strict).problems.size(), 1u);
 }
 
 }  // namespace

@@ -116,6 +116,16 @@ TEST(kabi_verify, MissingDependency) {
   EXPECT_EQ(verify(root).exit_code, 0);
 }
 
+TEST(kabi_verify, AModuleFileOfABuiltInModule) {
+  // A KMP of another kernel configuration: this kernel has kmpt_extra built in.
+  auto root = make_root();
+  write_text(md(root) + "/modules.builtin", "kernel/drivers/misc/kmpt_extra.ko\n");
+  auto r = verify(root);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;  // a warning
+  EXPECT_EQ(findings_of(r.json), Findings{"builtin/built-in-module-file/kmpt_extra/kmpt_extra"});
+  EXPECT_EQ(verify(root, "--strict").exit_code, 6);
+}
+
 TEST(kabi_verify, MissingFirmware) {
   auto root = make_root();
   fs::remove(root + "/lib/firmware/kmpt/fw-2.bin.xz");
