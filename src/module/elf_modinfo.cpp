@@ -10,12 +10,7 @@ std::optional<std::vector<ModinfoField>> elf_modinfo(std::string_view elf) {
   std::vector<ModinfoField> out;
   const ElfSection* modinfo = find_section(*sections, ".modinfo");
   if (!modinfo) return out;
-  std::string_view data = modinfo->bytes;
-  while (!data.empty()) {
-    auto nul = data.find('\0');
-    std::string_view rec = data.substr(0, nul);
-    data.remove_prefix(nul == std::string_view::npos ? data.size() : nul + 1);
-    if (rec.empty()) continue;
+  for (std::string_view rec : nul_separated_strings(modinfo->bytes)) {
     auto eq = rec.find('=');
     if (eq == std::string_view::npos) out.push_back({std::string(rec), ""});
     else out.push_back({std::string(rec.substr(0, eq)), std::string(rec.substr(eq + 1))});

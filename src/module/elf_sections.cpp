@@ -45,6 +45,17 @@ std::optional<std::vector<ElfSection>> elf64le_sections(std::string_view elf) {
   return out;
 }
 
+std::vector<std::string_view> nul_separated_strings(std::string_view data) {
+  std::vector<std::string_view> out;
+  while (!data.empty()) {
+    auto nul = data.find('\0');
+    std::string_view item = data.substr(0, nul);
+    data.remove_prefix(nul == std::string_view::npos ? data.size() : nul + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
 const ElfSection* find_section(const std::vector<ElfSection>& sections, std::string_view name) {
   for (const auto& s : sections)
     if (s.name == name) return &s;

@@ -20,6 +20,10 @@ struct ElfSection {
 // nullopt when the bytes are not a 64-bit little-endian ELF file with sane section headers.
 std::optional<std::vector<ElfSection>> elf64le_sections(std::string_view elf);
 
+// The non-empty NUL-terminated strings of a string section (.modinfo, __ksymtab_strings): runs of
+// NULs (padding) separate like one, as libkmod splits them; a last string without NUL counts.
+std::vector<std::string_view> nul_separated_strings(std::string_view data);
+
 // The first section of that name (libkmod's lookup), or nullptr.
 const ElfSection* find_section(const std::vector<ElfSection>& sections, std::string_view name);
 

@@ -29,13 +29,7 @@ std::vector<ExportedSymbol> ksymtab_strings(const std::vector<ElfSection>& secti
   std::vector<ExportedSymbol> out;
   const ElfSection* s = find_section(sections, "__ksymtab_strings");
   if (!s) return out;
-  std::string_view data = s->bytes;
-  while (!data.empty()) {
-    auto nul = data.find('\0');
-    std::string_view name = data.substr(0, nul);
-    data.remove_prefix(nul == std::string_view::npos ? data.size() : nul + 1);
-    if (!name.empty()) out.push_back({std::string(name), 0});
-  }
+  for (std::string_view name : nul_separated_strings(s->bytes)) out.push_back({std::string(name), 0});
   return out;
 }
 

@@ -105,6 +105,14 @@ std::string kernel_release() {
 
 std::string module_dir() { return kernel_root() + "/lib/modules/" + kernel_release(); }
 
+std::string kernel_root_compressed(const std::string& variant) {
+  if (variant == "plain") return kernel_root();
+  auto r = run(shell_quote(source_dir() + "/scripts/make-compressed-tree.sh") + " " + variant + " " +
+               shell_quote(kernel_root()));
+  if (r.exit_code != 0) throw std::runtime_error("scripts/make-compressed-tree.sh " + variant + " failed: " + r.err);
+  return split_lines(r.out).back();
+}
+
 std::string test_modules_dir() {
   static std::string dir = from_env_or_script("KMPKIT_TEST_MODULES", "scripts/build-test-modules.sh");
   return dir;

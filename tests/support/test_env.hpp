@@ -31,6 +31,9 @@ std::optional<std::pair<std::string, std::string>> kernel_pair_roots(const std::
 // (empty when the registry offers none).
 std::vector<std::string> kernel_chain_roots();
 std::string module_dir();       // kernel_root()/lib/modules/KVER
+// The real kernel's base directory as shipped ("plain") or recompressed ("xz", "zst": a cached copy
+// made by scripts/make-compressed-tree.sh).
+std::string kernel_root_compressed(const std::string& variant);
 // Built test modules (KMPKIT_TEST_MODULES, else scripts/build-test-modules.sh's output).
 std::string test_modules_dir();
 // The real hardware profiles (hw-profiles/ of the source tree).

@@ -13,18 +13,11 @@ using namespace kmpkit::test;
 
 namespace {
 
-std::string base_for(const std::string& variant) {
-  if (variant == "plain") return kernel_root();
-  auto r = run(shell_quote(source_dir() + "/scripts/make-compressed-tree.sh") + " " + variant + " " +
-               shell_quote(kernel_root()));
-  if (r.exit_code != 0) throw std::runtime_error(r.err);
-  return split_lines(r.out).back();
-}
 
 class LeanReaderRealKernel : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LeanReaderRealKernel, EveryModuleReadsAsLibkmodReadsIt) {
-  const std::string moddir = base_for(GetParam()) + "/lib/modules/" + kernel_release();
+  const std::string moddir = kernel_root_compressed(GetParam()) + "/lib/modules/" + kernel_release();
   std::vector<std::string> files = list_module_files(moddir);
   ASSERT_GT(files.size(), 3000u);
   constexpr unsigned parts = kReadVersions | kReadExports;

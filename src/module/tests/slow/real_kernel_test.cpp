@@ -21,19 +21,11 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-// Base directory of the tree variant: the shipped one, or a recompressed copy.
-std::string base_for(const std::string& variant) {
-  if (variant == "plain") return kernel_root();
-  auto r = run(shell_quote(source_dir() + "/scripts/make-compressed-tree.sh") + " " + variant + " " +
-               shell_quote(kernel_root()));
-  if (r.exit_code != 0) throw std::runtime_error(r.err);
-  return split_lines(r.out).back();
-}
 
 class RealKernel : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RealKernel, EveryModuleMatchesModinfoModprobeAndDepmod) {
-  const std::string base = base_for(GetParam());
+  const std::string base = kernel_root_compressed(GetParam());
   const std::string kver = kernel_release();
   auto inv = read_inventory(base, kver);
   ASSERT_TRUE(inv.errors.empty()) << inv.errors.front().file << ": " << inv.errors.front().message;
