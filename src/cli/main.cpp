@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   kmpkit::cli::add_depmod_command(app, exit_code);
   kmpkit::cli::add_package_commands(app, exit_code);
   kmpkit::cli::add_kabi_commands(app, exit_code);
+  kmpkit::cli::add_install_command(app, exit_code);
   kmpkit::cli::add_verify_command(app, exit_code);
   kmpkit::cli::add_weak_updates_command(app, exit_code);
   kmpkit::cli::add_initrd_command(app, exit_code);
