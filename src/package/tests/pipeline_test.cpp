@@ -430,13 +430,13 @@ TEST(Pipeline, PackagesWithoutTheirGeneratedDependenciesAreFound) {
 TEST(Pipeline, CommandLineErrors) {
   const auto& f = fixture();
   std::string dir = temp_dir("kmpkit-cli");
-  pl::write_text(dir + "/bad.toml", "[kernel]\nflavour = \"x\"\n[[set]]\nname = \"s\"\nmodules = [\"nosuch\"]\n");
+  pl::write_text(dir + "/bad.toml", "format = 1\n[kernel]\nflavour = \"x\"\n[[set]]\nname = \"s\"\nmodules = [\"nosuch\"]\n");
   auto bad = run(q(kmpkit_binary()) + " split --policy " + q(dir + "/bad.toml") + " -b " + q(f.root) + " " +
                  q(f.kver) + " --out " + q(dir + "/out"));
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("unknown key 'flavour' in [kernel]"), std::string::npos) << bad.err;
   EXPECT_FALSE(fs::exists(dir + "/out"));
-  pl::write_text(dir + "/nomatch.toml", "[[set]]\nname = \"s\"\nmodules = [\"nosuch\"]\n");
+  pl::write_text(dir + "/nomatch.toml", "format = 1\n[[set]]\nname = \"s\"\nmodules = [\"nosuch\"]\n");
   auto nomatch = run(q(kmpkit_binary()) + " split --strict --policy " + q(dir + "/nomatch.toml") + " -b " + q(f.root) + " " +
                      q(f.kver) + " --out " + q(dir + "/out"));
   EXPECT_EQ(nomatch.exit_code, 2);
