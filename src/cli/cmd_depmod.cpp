@@ -64,6 +64,11 @@ int run(DepmodArgs& a) {
     }
     o.kver = un.release;
   }
+  if (!a.positional.empty() && looks_like_version(a.positional[0])) {
+    fmt::print(stderr, "kmpkit depmod: one kernel release at a time ({} given, then '{}'): run it once per release\n",
+               o.kver, a.positional[0]);
+    return exit_code::usage;
+  }
   if (!a.positional.empty()) {
     fmt::print(stderr,
                "kmpkit depmod: '{}': listing module files is not supported; the whole tree is always "
@@ -171,7 +176,9 @@ void add_depmod_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("-e,--errsyms", a->ignored_flag, "Accepted for compatibility");
   cmd->add_flag("-w,--warn", a->ignored_flag, "Accepted for compatibility");
   cmd->add_flag("-v,--verbose", a->verbose, "Say what was done (modules read, cache use, time)");
-  cmd->add_option("kver", a->positional, "Kernel release (default: the running kernel's)");
+  cmd->add_option("kver", a->positional,
+                  "One kernel release (default: the running kernel's); a second release, or kmod's module files "
+                  "after it, are refused: the whole tree of one release is always used");
   cmd->footer(
       "Writes lib/modules/KVER/modules.{dep,dep.bin,alias,alias.bin,softdep,symbols,symbols.bin,\n"
       "builtin.bin,builtin.alias.bin,devname} as one generation (old or new, never a mix) and\n"

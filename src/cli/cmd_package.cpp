@@ -49,7 +49,19 @@ std::string self_binary() {
   return ec ? std::string() : p.string();
 }
 
+// Options that would be silently ignored in this combination: refused, so the user learns why.
+std::string ignored_option(const SplitArgs& a) {
+  if (a.with_deps && a.only.empty()) return "--with-deps only adds to --only's KMPs: give --only GLOB too";
+  if (a.check && !a.out.empty()) return "--check writes nothing, so --out has no use with it: drop one of them";
+  if (a.check && a.host_base) return "--check builds nothing, so --host-base has no use with it: drop one of them";
+  return "";
+}
+
 int run_split(const SplitArgs& a, const char* cmd) {
+  if (auto why = ignored_option(a); !why.empty()) {
+    fmt::print(stderr, "kmpkit {}: {}\n", cmd, why);
+    return exit_code::usage;
+  }
   spec::SplitRequest req;
   req.policy_path = a.policy;
   req.basedir = a.basedir;

@@ -3,6 +3,7 @@
 
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/parse_errors.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"kmpkit: a modular packaged Linux kernel (kernel module packages, KABI, depmod)"};
@@ -17,16 +18,23 @@ int main(int argc, char** argv) {
   kmpkit::cli::add_depmod_command(app, exit_code);
   kmpkit::cli::add_package_commands(app, exit_code);
   kmpkit::cli::add_kabi_commands(app, exit_code);
+  kmpkit::cli::add_install_command(app, exit_code);
   kmpkit::cli::add_verify_command(app, exit_code);
   kmpkit::cli::add_weak_updates_command(app, exit_code);
   kmpkit::cli::add_initrd_command(app, exit_code);
   kmpkit::cli::add_refresh_command(app, exit_code);
   kmpkit::cli::add_purge_kernels_command(app, exit_code);
+  if (auto name = kmpkit::cli::unknown_command(app, argc, argv)) {
+    std::fputs(kmpkit::cli::unknown_command_message(app, *name).c_str(), stderr);
+    return kmpkit::exit_code::usage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : kmpkit::exit_code::usage;
+    // --help and --version end parsing as "errors" too: CLI11 prints those itself.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::fputs(kmpkit::cli::parse_error_message(app, e).c_str(), stderr);
+    return kmpkit::exit_code::usage;
   }
   return exit_code;
 }

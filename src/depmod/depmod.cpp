@@ -15,6 +15,7 @@
 #include "depmod/module_set.hpp"
 #include "depmod/store.hpp"
 #include "depmod/timing.hpp"
+#include "module/missing_tree.hpp"
 #include "module/kernel_files.hpp"
 #include "module/module_reader.hpp"
 #include "module/tree_walk.hpp"
@@ -77,7 +78,7 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   report.module_dir = module_dir;
   struct stat st {};
   if (::stat(module_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw Error(ErrorKind::Input, fmt::format("no module directory {} (is the kernel release right? try -b ROOT)", module_dir));
+    throw Error(ErrorKind::Input, no_module_directory_message(module_dir));
 
   std::optional<DirectoryLock> lock;
   try {

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "module/missing_tree.hpp"
 #include "module/tree_walk.hpp"
 
 namespace kmpkit {
@@ -17,8 +18,7 @@ KernelInventory read_inventory(const std::string& basedir, const std::string& kv
   inv.tree = locate_kernel_tree(basedir, kver);
   std::error_code ec;
   if (!std::filesystem::is_directory(inv.tree.module_dir, ec))
-    throw Error(ErrorKind::Input, fmt::format("no module directory {} (is the kernel release right? try -b ROOT)",
-                                         inv.tree.module_dir));
+    throw Error(ErrorKind::Input, no_module_directory_message(inv.tree.module_dir));
   auto files = list_module_files(inv.tree.module_dir);
   auto scan = read_modules(files, inv.tree.module_dir, options.threads, options.progress);
   inv.modules = std::move(scan.modules);

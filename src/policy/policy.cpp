@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "util/nearest_name.hpp"
+
 // toml++ in header-only mode: only this file parses TOML.
 #include <toml++/toml.h>
 
@@ -23,10 +25,14 @@ class TableReader {
   TableReader(const toml::table& table, std::string path, std::string source, std::vector<Problem>& problems)
       : table_(table), path_(std::move(path)), source_(std::move(source)), problems_(problems) {}
 
+  // Every key this reader looked up is a known one: the nearest is the likely intent of a typo.
   ~TableReader() {
+    const std::vector<std::string> known(used_.begin(), used_.end());
     for (auto&& [key, node] : table_) {
       if (used_.count(std::string(key.str()))) continue;
-      error(key.source(), fmt::format("unknown key '{}' in {}", key.str(), where()));
+      auto near = nearest_name(key.str(), known);
+      error(key.source(), fmt::format("unknown key '{}' in {}{}", key.str(), where(),
+                                      near ? fmt::format(" (did you mean '{}'?)", *near) : ""));
     }
   }
 
@@ -177,6 +183,10 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
   TableReader top(root, "", source, problems);
   int format = 1;
   top.integer("format", format, 1, 1);
+  // The format comes first in every policy: without it the file is empty or some other TOML.
+  if (!root.contains("format"))
+    problems.push_back({fmt::format("{}: {} (a kmpkit policy starts with 'format = 1'; docs/policy.md)", source,
+                                    root.empty() ? "the policy is empty" : "no 'format' at the top level")});
 
   if (const toml::table* t = top.table("kernel")) {
     TableReader r(*t, "kernel", source, problems);

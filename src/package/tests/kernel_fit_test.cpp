@@ -44,7 +44,7 @@ KernelInventory inventory() {
 }
 
 policy::Policy parse(const std::string& text) {
-  auto r = policy::load_policy_string(text, "test.toml");
+  auto r = policy::load_policy_string("format = 1\n" + text, "test.toml");
   std::string all;
   for (auto& p : r.problems) all += p.message + "\n";
   EXPECT_TRUE(r.policy) << all;
@@ -267,7 +267,7 @@ std::string make_tree() {
 
 test::CommandResult check(const std::string& root, const std::string& policy, const std::string& extra = "") {
   std::string file = test::temp_dir("kmpkit-fit-policy") + "/policy.toml";
-  test::write_text(file, policy);
+  test::write_text(file, "format = 1\n" + policy);
   return test::run(q(test::kmpkit_binary()) + " split --check " + extra + " --policy " + q(file) + " -b " + q(root) + " " +
                    q(test::kernel_release()));
 }

@@ -49,7 +49,7 @@ KernelInventory inventory() {
 }
 
 policy::Policy parse(const std::string& text) {
-  auto r = policy::load_policy_string(text, "test.toml");
+  auto r = policy::load_policy_string("format = 1\n" + text, "test.toml");
   std::string all;
   for (auto& p : r.problems) all += p.message + "\n";
   EXPECT_TRUE(r.policy) << all;

@@ -21,8 +21,21 @@ bool has_problem(const LoadResult& r, const std::string& text) {
                      [&](const Problem& p) { return p.message.find(text) != std::string::npos; });
 }
 
-TEST(Policy, EmptyPolicyGivesTheDefaults) {
-  auto r = load_policy_string("", "empty.toml");
+TEST(Policy, APolicyWithoutItsFormatIsRefused) {
+  auto empty = load_policy_string("", "empty.toml");
+  EXPECT_FALSE(empty.policy);
+  EXPECT_TRUE(has_problem(empty, "empty.toml: the policy is empty (a kmpkit policy starts with 'format = 1'"))
+      << all_problems(empty);
+  auto none = load_policy_string("[kernel]\nflavor = \"x\"\n", "none.toml");
+  EXPECT_FALSE(none.policy);
+  EXPECT_TRUE(has_problem(none, "none.toml: no 'format' at the top level (a kmpkit policy starts with 'format = 1'"))
+      << all_problems(none);
+  auto later = load_policy_string("format = 2\n", "later.toml");
+  EXPECT_TRUE(has_problem(later, "'format' in the top level must be between 1 and 1")) << all_problems(later);
+}
+
+TEST(Policy, FormatAloneGivesTheDefaults) {
+  auto r = load_policy_string("format = 1\n", "empty.toml");
   ASSERT_TRUE(r.policy) << all_problems(r);
   EXPECT_EQ(r.policy->kmp_name, "{module}-kmp-{flavor}");
   EXPECT_EQ(r.policy->kernel_name, "kernel-{flavor}");
@@ -84,18 +97,30 @@ requires = { paths = ["kernel/fs/**"] }
 }
 
 TEST(Policy, UnknownKeysAreRejectedWithTheirPosition) {
-  auto r = load_policy_string("[kernel]\nflavour = \"x\"\n[[set]]\nname = \"a\"\npaths = [\"x\"]\ncolour = 1\n", "p.toml");
+  auto r = load_policy_string("format = 1\n[kernel]\nflavour = \"x\"\n[[set]]\nname = \"a\"\npaths = [\"x\"]\ncolour = 1\n", "p.toml");
   EXPECT_FALSE(r.policy);
-  EXPECT_TRUE(has_problem(r, "p.toml:2:1: unknown key 'flavour' in [kernel]")) << all_problems(r);
-  EXPECT_TRUE(has_problem(r, "p.toml:6:1: unknown key 'colour' in [set #1]")) << all_problems(r);
-  auto top = load_policy_string("sets = []\n", "t.toml");
+  EXPECT_TRUE(has_problem(r, "p.toml:3:1: unknown key 'flavour' in [kernel]")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "p.toml:7:1: unknown key 'colour' in [set #1]")) << all_problems(r);
+  auto top = load_policy_string("format = 1\nsets = []\n", "t.toml");
   EXPECT_TRUE(has_problem(top, "unknown key 'sets' in the top level")) << all_problems(top);
-  auto nested = load_policy_string("[[pattern]]\nname = \"x\"\nrequires = { module = [\"a\"] }\n", "n.toml");
+  auto nested = load_policy_string("format = 1\n[[pattern]]\nname = \"x\"\nrequires = { module = [\"a\"] }\n", "n.toml");
   EXPECT_TRUE(has_problem(nested, "unknown key 'module' in [pattern #1.requires]")) << all_problems(nested);
+}
+
+TEST(Policy, AMisspeltKeyGetsTheNearestKnownOne) {
+  auto r = load_policy_string("format = 1\n[kernel]\nflavour = \"x\"\n[[set]]\nname = \"a\"\nmodule = [\"x\"]\n", "p.toml");
+  EXPECT_TRUE(has_problem(r, "p.toml:3:1: unknown key 'flavour' in [kernel] (did you mean 'flavor'?)")) << all_problems(r);
+  EXPECT_TRUE(has_problem(r, "unknown key 'module' in [set #1] (did you mean 'modules'?)")) << all_problems(r);
+  auto top = load_policy_string("format = 1\nsets = []\n", "t.toml");
+  EXPECT_TRUE(has_problem(top, "unknown key 'sets' in the top level (did you mean 'set'?)")) << all_problems(top);
+  auto far = load_policy_string("format = 1\n[kernel]\nwhatever = 1\n", "f.toml");
+  EXPECT_TRUE(has_problem(far, "unknown key 'whatever' in [kernel]")) << all_problems(far);
+  EXPECT_FALSE(has_problem(far, "did you mean")) << all_problems(far);
 }
 
 TEST(Policy, WrongTypesAndValuesAreRejected) {
   auto r = load_policy_string(R"(
+format = 1
 [kernel]
 flavor = 3
 [kmp]
@@ -115,20 +140,20 @@ paths = "kernel/**"
 }
 
 TEST(Policy, KmpProvides) {
-  auto def = load_policy_string("[kmp]\ndependencies = \"ksym\"\n", "d.toml");
+  auto def = load_policy_string("format = 1\n[kmp]\ndependencies = \"ksym\"\n", "d.toml");
   ASSERT_TRUE(def.policy) << all_problems(def);
   EXPECT_EQ(def.policy->provides, ProvidesMode::All);
-  auto imported = load_policy_string("[kmp]\nprovides = \"imported\"\n", "i.toml");
+  auto imported = load_policy_string("format = 1\n[kmp]\nprovides = \"imported\"\n", "i.toml");
   ASSERT_TRUE(imported.policy) << all_problems(imported);
   EXPECT_EQ(imported.policy->provides, ProvidesMode::Imported);
-  auto all = load_policy_string("[kmp]\nprovides = \"all\"\n", "a.toml");
+  auto all = load_policy_string("format = 1\n[kmp]\nprovides = \"all\"\n", "a.toml");
   ASSERT_TRUE(all.policy) << all_problems(all);
   EXPECT_EQ(all.policy->provides, ProvidesMode::All);
-  auto bad = load_policy_string("[kmp]\nprovides = \"some\"\n", "b.toml");
+  auto bad = load_policy_string("format = 1\n[kmp]\nprovides = \"some\"\n", "b.toml");
   EXPECT_FALSE(bad.policy);
   EXPECT_TRUE(has_problem(bad, "b.toml: [kmp] provides must be \"all\" or \"imported\", not \"some\""))
       << all_problems(bad);
-  auto wrong_type = load_policy_string("[kmp]\nprovides = true\n", "w.toml");
+  auto wrong_type = load_policy_string("format = 1\n[kmp]\nprovides = true\n", "w.toml");
   EXPECT_FALSE(wrong_type.policy);
   EXPECT_TRUE(has_problem(wrong_type, "'provides' in [kmp] must be a string")) << all_problems(wrong_type);
 }
@@ -143,6 +168,7 @@ TEST(Policy, SyntaxErrorsNameTheLine) {
 
 TEST(Policy, TemplatesAndNamesAreChecked) {
   auto r = load_policy_string(R"(
+format = 1
 [naming]
 kmp = "{modul}-kmp"
 kernel = "kernel {flavor}"
@@ -169,7 +195,7 @@ requires = { patterns = ["nope"] }
 }
 
 TEST(Policy, SetsAndPatternsMustSelectSomething) {
-  auto r = load_policy_string("[[set]]\nname = \"a\"\n[[pattern]]\nname = \"p\"\n", "t.toml");
+  auto r = load_policy_string("format = 1\n[[set]]\nname = \"a\"\n[[pattern]]\nname = \"p\"\n", "t.toml");
   EXPECT_FALSE(r.policy);
   EXPECT_TRUE(has_problem(r, "set \"a\" selects nothing")) << all_problems(r);
   EXPECT_TRUE(has_problem(r, "pattern \"p\" has no members")) << all_problems(r);
@@ -183,20 +209,20 @@ TEST(Policy, ExpandTemplate) {
 }
 
 TEST(Policy, KabiNamingScheme) {
-  auto def = load_policy_string("", "t.toml");
+  auto def = load_policy_string("format = 1\n", "t.toml");
   ASSERT_TRUE(def.policy);
   EXPECT_EQ(def.policy->scheme, Policy::Scheme::KernelVersion);
   EXPECT_EQ(def.policy->weak_updates_command, "/usr/bin/kmpkit weak-updates -q {kver}");
-  auto r = load_policy_string("[naming]\nscheme = \"kabi\"\nkmp = \"kmp-{module}-{kabi}-{flavor}\"\n", "t.toml");
+  auto r = load_policy_string("format = 1\n[naming]\nscheme = \"kabi\"\nkmp = \"kmp-{module}-{kabi}-{flavor}\"\n", "t.toml");
   ASSERT_TRUE(r.policy) << all_problems(r);
   EXPECT_EQ(r.policy->scheme, Policy::Scheme::Kabi);
-  auto bad = load_policy_string("[naming]\nscheme = \"abi\"\n", "t.toml");
+  auto bad = load_policy_string("format = 1\n[naming]\nscheme = \"abi\"\n", "t.toml");
   EXPECT_TRUE(has_problem(bad, "[naming] scheme must be \"kernel-version\" or \"kabi\", not \"abi\"")) << all_problems(bad);
-  auto no_scheme = load_policy_string("[naming]\nkmp = \"{module}-{kabi}\"\n", "t.toml");
+  auto no_scheme = load_policy_string("format = 1\n[naming]\nkmp = \"{module}-{kabi}\"\n", "t.toml");
   EXPECT_TRUE(has_problem(no_scheme, "{kabi} in a KMP name needs [naming] scheme = \"kabi\"")) << all_problems(no_scheme);
-  auto empty_wu = load_policy_string("[kernel]\nweak_updates = \"\"\n[naming]\nscheme = \"kabi\"\n", "t.toml");
+  auto empty_wu = load_policy_string("format = 1\n[kernel]\nweak_updates = \"\"\n[naming]\nscheme = \"kabi\"\n", "t.toml");
   EXPECT_TRUE(has_problem(empty_wu, "[kernel] weak_updates must not be empty")) << all_problems(empty_wu);
-  auto kernel_kabi = load_policy_string("[naming]\nscheme = \"kabi\"\nkernel = \"kernel-{kabi}\"\n", "t.toml");
+  auto kernel_kabi = load_policy_string("format = 1\n[naming]\nscheme = \"kabi\"\nkernel = \"kernel-{kabi}\"\n", "t.toml");
   EXPECT_TRUE(has_problem(kernel_kabi, "unknown placeholder {kabi}")) << all_problems(kernel_kabi);
   // The KABI part goes at the end unless the template places it; the base name drops it.
   EXPECT_EQ(kabi_name_template("{module}-kmp-{flavor}"), "{module}-kmp-{flavor}-{kabi}");
