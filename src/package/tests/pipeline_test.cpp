@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fixture_repo.hpp"
 #include "pipeline_support.hpp"
 #include "build/generated_check.hpp"
 #include "installed_check.hpp"
@@ -19,60 +20,6 @@ namespace {
 namespace pl = pipeline;
 namespace fs = std::filesystem;
 using pl::q;
-
-const char* kPolicy = R"(format = 1
-[[set]]
-name = "kmpt-chain-kmp-{flavor}"
-summary = "The kmpt test chain"
-modules = ["kmpt_mid", "kmpt_leaf"]
-
-[[pattern]]
-name = "kmpt-all"
-summary = "All test modules"
-order = 100
-requires = { paths = ["**"] }
-
-[[pattern]]
-name = "kmpt-extra"
-summary = "The extra test modules"
-order = 110
-requires = { modules = ["kmpt_dash"] }
-)";
-
-struct Fixture {
-  std::string dir;    // cache dir
-  std::string root;   // the tiny kernel tree
-  std::string split;  // kmpkit split --out
-  std::string repo;   // split/repo
-  std::string kver;
-  std::string reference;  // Debian depmod of the tree: reference/lib/modules/KVER
-};
-
-const Fixture& fixture() {
-  static Fixture f = [] {
-    Fixture x;
-    x.kver = kernel_release();
-    std::string key = pl::binary_key() + "-" + pl::sha256_of(test_modules_dir() + "/plain/kmpt_core.ko").substr(0, 8);
-    x.dir = pl::cached_dir(
-        pl::cache_base() + "/test-fixture-repo-" + key,
-        [&](const std::string& tmp) {
-          pl::make_fixture_tree(tmp + "/root");
-          pl::write_text(tmp + "/policy.toml", kPolicy);
-          auto r = run(q(kmpkit_binary()) + " package --policy " + q(tmp + "/policy.toml") + " -b " +
-                       q(tmp + "/root") + " " + q(x.kver) + " --out " + q(tmp + "/split") + " --host-base");
-          if (r.exit_code != 0) throw std::runtime_error("kmpkit package failed: " + r.out + r.err);
-          auto d = pl::reference_depmod(tmp + "/root", x.kver, tmp + "/reference");
-          if (d.exit_code != 0) throw std::runtime_error("depmod failed: " + d.out);
-        },
-        "test-fixture-repo-");
-    x.root = x.dir + "/root";
-    x.split = x.dir + "/split";
-    x.repo = x.split + "/repo";
-    x.reference = x.dir + "/reference/lib/modules/" + x.kver;
-    return x;
-  }();
-  return f;
-}
 
 std::string rpm_of(const std::string& name) {
   for (const auto& f : pl::repo_rpms(fixture().repo))
@@ -360,7 +307,7 @@ TEST(Pipeline, SplitWithAFlavorAndShards) {
 TEST(Pipeline, PolicyCanChooseDebiansDepmod) {
   const auto& f = fixture();
   std::string dir = temp_dir("kmpkit-debian-depmod");
-  pl::write_text(dir + "/policy.toml", std::string(kPolicy) + "[kernel]\ndepmod = \"/sbin/depmod -a {kver}\"\n");
+  pl::write_text(dir + "/policy.toml", std::string(kFixturePolicy) + "[kernel]\ndepmod = \"/sbin/depmod -a {kver}\"\n");
   auto r = run(q(kmpkit_binary()) + " split --policy " + q(dir + "/policy.toml") + " -b " + q(f.root) + " " +
                q(f.kver) + " --out " + q(dir + "/out") + " --host-base");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -379,7 +326,7 @@ TEST(Pipeline, PolicyCanChooseDebiansDepmod) {
 TEST(Pipeline, KabiSchemeSplit) {
   const auto& f = fixture();
   std::string dir = temp_dir("kmpkit-kabi-split");
-  std::string policy = std::string(kPolicy) + "[naming]\nscheme = \"kabi\"\n";
+  std::string policy = std::string(kFixturePolicy) + "[naming]\nscheme = \"kabi\"\n";
   pl::write_text(dir + "/policy.toml", policy);
   auto split = [&](const std::string& out, const std::string& extra) {
     return run(q(kmpkit_binary()) + " split --policy " + q(dir + "/policy.toml") + " -b " + q(f.root) + " " +
