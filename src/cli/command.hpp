@@ -15,5 +15,6 @@ void add_weak_updates_command(CLI::App& app, int& exit_code);  // cmd_weak_updat
 void add_initrd_command(CLI::App& app, int& exit_code);        // cmd_initrd.cpp
 void add_refresh_command(CLI::App& app, int& exit_code);       // cmd_refresh.cpp
 void add_purge_kernels_command(CLI::App& app, int& exit_code); // cmd_purge_kernels.cpp
+void add_firmware_command(CLI::App& app, int& exit_code);       // cmd_firmware.cpp: firmware split
 
 }  // namespace kmpkit::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   kmpkit::cli::add_initrd_command(app, exit_code);
   kmpkit::cli::add_refresh_command(app, exit_code);
   kmpkit::cli::add_purge_kernels_command(app, exit_code);
+  kmpkit::cli::add_firmware_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
