@@ -16,5 +16,6 @@ void add_initrd_command(CLI::App& app, int& exit_code);        // cmd_initrd.cpp
 void add_refresh_command(CLI::App& app, int& exit_code);       // cmd_refresh.cpp
 void add_purge_kernels_command(CLI::App& app, int& exit_code); // cmd_purge_kernels.cpp
 void add_install_command(CLI::App& app, int& exit_code);        // cmd_install.cpp
+void add_firmware_command(CLI::App& app, int& exit_code);       // cmd_firmware.cpp: firmware split
 
 }  // namespace kmpkit::cli

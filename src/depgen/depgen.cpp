@@ -99,6 +99,10 @@ std::string kmod_dependency(std::string_view module_file_or_name, DepStyle style
   return fmt::format("kmod({}.ko)", name);
 }
 
+std::string firmware_dependency(std::string_view requested_name) {
+  return fmt::format("firmware({})", requested_name);
+}
+
 std::string ksym_dependency(std::string_view flavor, std::string_view symbol, uint64_t crc, DepStyle style,
                             bool kernel_symbol) {
   if (style == DepStyle::Rhel)
@@ -294,7 +298,7 @@ std::vector<FileDependencies> generate_dependencies(const PackageFiles& pkg, Dep
           add_unique(fd.deps, seen, fmt::format("({})", fmt::join(alternatives, " or ")));
         }
       }
-    for (const auto& f : m.firmware()) add_unique(fd.deps, seen, "firmware(" + f + ")");
+    for (const auto& f : m.firmware()) add_unique(fd.deps, seen, firmware_dependency(f));
     out.push_back(std::move(fd));
   }
   return out;

@@ -102,6 +102,9 @@ std::string kmod_dependency(std::string_view module_file_or_name, DepStyle style
 std::string ksym_dependency(std::string_view flavor, std::string_view symbol, uint64_t crc, DepStyle style,
                             bool kernel_symbol = false);
 std::string module_flavor(const ModuleRecord& module, const DepgenOptions& options);
+// firmware(NAME): what a KMP recommends for each modinfo firmware line, exactly as the driver names the
+// file (never with the .xz/.zst suffix the kernel also tries), and what a firmware package provides.
+std::string firmware_dependency(std::string_view requested_name);
 // kmod names of a softdep value ("pre: a b post: c" → a, b, c).
 std::vector<std::string> softdep_modules(std::string_view softdep);
 

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "initrd/initrd_firmware.hpp"
 #include "module/module_reader.hpp"
 
 namespace fs = std::filesystem;
@@ -80,12 +81,15 @@ CheckResult check_initrd(const InitrdPaths& paths) {
   auto now = installed_modules(paths);
   if (!now) return r;  // no database yet: nothing to compare (the trigger makes it first)
   r.changes = module_changes(record->installed, *now);
+  // Firmware packages come and go without module changes: what the initrd's modules load.
+  if (record->has_firmware)
+    r.reasons = firmware_changes(record->firmware, initrd_firmware(paths, record->modules, *now));
   if (r.changes.empty()) return r;
   DracutRules rules = read_dracut_rules(paths.root, record->dracut_modules);
   ModuleReader reader;
   const std::string module_dir = paths.in_root(paths.module_dir());
   std::vector<std::string> scratch;
-  r.reasons = relevant_changes(r.changes, *record, rules, [&](const ModuleChange& c) {
+  auto module_reasons = relevant_changes(r.changes, *record, rules, [&](const ModuleChange& c) {
     std::vector<std::string> imports;
     std::string file = c.path[0] == '/' ? paths.in_root(c.path) : module_dir + "/" + c.path;
     auto read = reader.read(file, module_dir, kReadDependencySymbols);
@@ -93,6 +97,7 @@ CheckResult check_initrd(const InitrdPaths& paths) {
       for (const auto& s : m->dependency_symbols) imports.push_back(s.name);
     return imports;
   });
+  r.reasons.insert(r.reasons.begin(), module_reasons.begin(), module_reasons.end());
   return r;
 }
 

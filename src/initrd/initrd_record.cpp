@@ -42,6 +42,12 @@ std::optional<InitrdRecord> read_record(const std::string& file) {
       r.installed.push_back(
           {m.at(0).get<std::string>(), m.at(1).get<std::string>(), m.at(2).get<uint64_t>(), m.at(3).get<int64_t>()});
     }
+    if (j.contains("firmware")) {
+      r.has_firmware = true;
+      for (const auto& f : j.at("firmware"))
+        r.firmware.push_back({f.at(0).get<std::string>(), f.at(1).get<std::string>(), f.at(2).get<std::string>(),
+                              f.at(3).get<uint64_t>(), f.at(4).get<int64_t>()});
+    }
     return r;
   } catch (const std::exception&) {
     return std::nullopt;  // a damaged record counts as none: the initrd is then made again
@@ -59,6 +65,9 @@ bool write_record(const std::string& file, const InitrdRecord& r) {
   auto installed = nlohmann::ordered_json::array();
   for (const auto& m : r.installed) installed.push_back({m.name, m.path, m.size, m.mtime_ns});
   j["installed"] = std::move(installed);
+  auto firmware = nlohmann::ordered_json::array();
+  for (const auto& f : r.firmware) firmware.push_back({f.module, f.name, f.path, f.size, f.mtime_ns});
+  j["firmware"] = std::move(firmware);
   std::error_code ec;
   fs::create_directories(fs::path(file).parent_path(), ec);
   std::string tmp = file + ".tmp";

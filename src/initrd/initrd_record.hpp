@@ -20,6 +20,17 @@ struct ModuleFile {
   bool operator==(const ModuleFile&) const = default;
 };
 
+// A firmware file a module of the initrd names, as the kernel finds it in the root (path "" when
+// absent); dracut copies the present ones.
+struct FirmwareFile {
+  std::string module;  // kmod name
+  std::string name;    // as the module names it (modinfo firmware)
+  std::string path;    // where it was found, inside the root; "" when absent
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const FirmwareFile&) const = default;
+};
+
 struct InitrdRecord {
   std::string image;            // /boot/initrd-KVER (inside the root)
   uint64_t image_size = 0;
@@ -27,6 +38,8 @@ struct InitrdRecord {
   std::vector<std::string> modules;         // kernel modules in the initrd, sorted
   std::vector<std::string> dracut_modules;  // dracut modules it includes (lsinitrd), in its order
   std::vector<ModuleFile> installed;        // the kernel's modules when it was made, by name
+  std::vector<FirmwareFile> firmware;       // the firmware its modules name, when it was made
+  bool has_firmware = false;                // recorded (records before firmware packages lack it)
 };
 
 // Where things live inside a root ("" or "/" = the running system).

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "initrd/initrd_firmware.hpp"
 #include "util/process.hpp"
 
 namespace fs = std::filesystem;
@@ -162,6 +163,8 @@ UpdateOutcome update_initrd(const InitrdPaths& paths, const UpdateOptions& optio
   record.modules = contents.modules;
   record.dracut_modules = contents.dracut_modules;
   record.installed = installed_modules(paths).value_or(std::vector<ModuleFile>{});
+  record.firmware = initrd_firmware(paths, record.modules, record.installed);
+  record.has_firmware = true;
   if (!write_record(paths.in_root(paths.record()), record)) {
     o.state = UpdateOutcome::State::Failed;
     o.message = fmt::format("cannot write {} (disk full?)", paths.in_root(paths.record()));

@@ -31,5 +31,7 @@ std::optional<std::vector<BuiltinModinfo>> read_builtin_modinfo(const std::strin
 
 // Reads a whole file; nullopt when it cannot be opened.
 std::optional<std::string> read_file(const std::string& path);
+// A file's text, gunzipped when it is gzip-compressed (plain files as they are); nullopt when unreadable.
+std::optional<std::string> read_maybe_gzipped(const std::string& path);
 
 }  // namespace kmpkit

@@ -229,7 +229,9 @@ void restrict_to(PackagePlan& plan, const KernelInventory& inv, const PlanOption
     for (const auto& k : plan.kmps) {
       if (!k.publish) continue;
       for (size_t i : k.modules)
-        for (const auto& dep : inv.modules[i].depends()) {
+        for (std::string dep : inv.modules[i].depends()) {
+          // modinfo depends keeps the file's spelling ("usb-common"); module names have '_'.
+          std::replace(dep.begin(), dep.end(), '-', '_');
           auto it = module_by_name.find(dep);
           if (it == module_by_name.end() || plan.module_package[it->second] < 0) continue;
           auto& owner = plan.kmps[static_cast<size_t>(plan.module_package[it->second])];

@@ -93,4 +93,11 @@ std::string kmp_scripts(const std::string& name) {
                      kmp_postun_script(), posttrans_script());
 }
 
+std::string firmware_scripts(const std::string& name) {
+  // Install, update and removal alike: the next refresh looks again at the firmware of the modules
+  // each initrd holds. An erase has no %posttrans: the next transaction's refresh sees it.
+  return fmt::format("\n%post -n {0}\n{1}\n%postun -n {0}\n{1}\n%posttrans -n {0}\n{2}", name, post_script(),
+                     posttrans_script());
+}
+
 }  // namespace kmpkit::spec

@@ -1,7 +1,7 @@
 #pragma once
-// The scripts of the kernel package and the KMPs (internal to src/spec/): when the module database,
-// the weak-updates links and the initrd are made (docs/boot.md, "When the database and the initrd
-// are made"), the zypp multiversion setting and the purge mark.
+// The scripts of the kernel package, the KMPs and the firmware packages (src/spec/, src/firmware/):
+// when the module database, the weak-updates links and the initrd are made (docs/boot.md, "When the
+// database and the initrd are made"), the zypp multiversion setting and the purge mark.
 #include <string>
 #include <vector>
 
@@ -28,5 +28,8 @@ std::string refresh_script_install(const package::PackagePlan& plan, const Split
 std::string kernel_scripts(const package::PackagePlan& plan);
 // The scripts of one KMP: %post, %postun, %posttrans.
 std::string kmp_scripts(const std::string& name);
+// The scripts of one firmware package: %post and %postun mark a refresh, %posttrans runs it (an
+// initrd whose modules name a file that came, changed or went is made again: docs/firmware.md).
+std::string firmware_scripts(const std::string& name);
 
 }  // namespace kmpkit::spec

@@ -71,6 +71,16 @@ void write_file(const std::string& path, const std::string& text) {
   if (ec) throw Error(ErrorKind::Write, fmt::format("cannot rename {} to {}: {}", tmp, path, ec.message()));
 }
 
+void prepare_split_directory(const std::string& out_dir) {
+  const fs::path dir = out_dir;
+  std::error_code ec;
+  fs::create_directories(dir / "lists", ec);
+  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot create {}: {}", (dir / "lists").string(), ec.message()));
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".spec") fs::remove(e.path(), ec);
+  for (const auto& e : fs::directory_iterator(dir / "lists", ec)) fs::remove(e.path(), ec);
+}
+
 void check_list_path(const std::string& path) {
   if (path.find_first_of(" \t\n\"*?[]{}\\%^$") != std::string::npos)
     throw Error(ErrorKind::Input,

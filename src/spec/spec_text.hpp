@@ -1,7 +1,7 @@
 #pragma once
-// The pieces of spec text every spec kmpkit writes shares (internal to src/spec/): escaping, the
-// preamble and package headers, the generator exclusions, module compression in %install, and
-// writing files atomically.
+// The pieces of spec text every spec kmpkit writes shares (src/spec/, and src/firmware/ for the
+// firmware packages): escaping, the preamble and package headers, the generator exclusions, module
+// compression in %install, the split directory, and writing files atomically.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +19,9 @@ const std::vector<std::string>& ghost_database_files();
 
 // Written to a temporary name and renamed (throws Error(Write)).
 void write_file(const std::string& path, const std::string& text);
+
+// DIR and DIR/lists created; the specs and lists of an earlier split there removed (throws Error(Write)).
+void prepare_split_directory(const std::string& out_dir);
 
 // rpm globs file-list paths and splits them on whitespace: a path it would misread is refused
 // (throws Error(Input)).

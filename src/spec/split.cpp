@@ -21,15 +21,6 @@ namespace kmpkit::spec {
 namespace {
 
 // DIR and DIR/lists, emptied of an earlier split's specs and lists (replaced as a whole).
-void prepare_directory(const fs::path& dir) {
-  std::error_code ec;
-  fs::create_directories(dir / "lists", ec);
-  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot create {}: {}", (dir / "lists").string(), ec.message()));
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".spec") fs::remove(e.path(), ec);
-  for (const auto& e : fs::directory_iterator(dir / "lists", ec)) fs::remove(e.path(), ec);
-}
-
 // The generator pinned as DIR/bin/kmpkit and DIR/bin/kmpkit-depgen (the lean one rpm runs per
 // file, found beside %__kmpkit): a rebuilt or reinstalled kmpkit cannot change (or break) a build
 // of these specs halfway. A hard link costs nothing; a copy across file systems.
@@ -132,7 +123,7 @@ std::string spec_escape(std::string_view s) {
 SplitResult write_split(const package::PackagePlan& plan, const KernelInventory& inv, const SplitOptions& o) {
   SplitResult result;
   const fs::path dir = o.out_dir;
-  prepare_directory(dir);
+  prepare_split_directory(dir.string());
   if (!o.kmpkit_binary.empty()) pin_generator(dir, o.kmpkit_binary);
   write_generator_inputs(dir, plan, inv, o);
 

@@ -23,6 +23,7 @@
 #include "depmod/config.hpp"
 #include "depmod/module_set.hpp"
 #include "kabi/vermagic.hpp"
+#include "module/firmware_path.hpp"
 #include "module/kernel_files.hpp"
 #include "module/kernel_tree.hpp"
 #include "module/module_reader.hpp"
@@ -57,21 +58,6 @@ std::string support_of(const ModuleRecord& m) {
   }
   if (m.first("intree").value_or("") == "Y") return "in-tree";
   return "out-of-tree";
-}
-
-bool exists_in_root(const std::string& root, const std::string& path) {
-  std::error_code ec;
-  return fs::is_regular_file(root.empty() ? path : resolve_in_root(root, path), ec);
-}
-
-std::string firmware_found(const std::string& root, const std::string& kver, const std::string& fw) {
-  for (const std::string& dir : {"/lib/firmware/updates/" + kver, std::string("/lib/firmware/updates"),
-                                 "/lib/firmware/" + kver, std::string("/lib/firmware")})
-    for (const char* ext : {"", ".xz", ".zst"}) {
-      std::string p = dir + "/" + fw + ext;
-      if (exists_in_root(root, p)) return p;
-    }
-  return {};
 }
 
 class KernelCheck {
@@ -287,7 +273,7 @@ class KernelCheck {
   void check_firmware(const std::vector<ModuleRecord>& modules) {
     for (const auto& m : modules)
       for (const auto& fw : m.firmware())
-        if (firmware_found(root_, r_.kver, fw).empty())
+        if (find_firmware(root_, r_.kver, fw).empty())
           add("firmware", "missing-firmware", Severity::Warning, m.name, m.path, fw,
               fmt::format("firmware {} not found under /lib/firmware (nor .xz, .zst; nor updates/, {}/)", fw, r_.kver));
   }

@@ -118,6 +118,16 @@ std::string test_modules_dir() {
   return dir;
 }
 
+std::vector<std::string> debian_firmware_roots() {
+  static std::vector<std::string> roots = [] {
+    std::vector<std::string> out;
+    std::istringstream words(from_env_or_script("KMPKIT_FIRMWARE_ROOTS", "scripts/fetch-firmware.sh"));
+    for (std::string w; words >> w;) out.push_back(w);
+    return out;
+  }();
+  return roots;
+}
+
 std::string read_text(const std::string& path) { return slurp(path); }
 
 std::string hw_profiles_dir() { return source_dir() + "/hw-profiles"; }

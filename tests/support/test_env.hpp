@@ -36,6 +36,9 @@ std::string module_dir();       // kernel_root()/lib/modules/KVER
 std::string kernel_root_compressed(const std::string& variant);
 // Built test modules (KMPKIT_TEST_MODULES, else scripts/build-test-modules.sh's output).
 std::string test_modules_dir();
+// Debian's firmware-linux-free and firmware-ath9k-htc, each unpacked into its own root
+// (KMPKIT_FIRMWARE_ROOTS, space-separated, else scripts/fetch-firmware.sh's cache).
+std::vector<std::string> debian_firmware_roots();
 // The real hardware profiles (hw-profiles/ of the source tree).
 std::string hw_profiles_dir();
 // A fresh empty temporary directory, removed at exit.

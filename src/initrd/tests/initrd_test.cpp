@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "initrd/initrd_check.hpp"
+#include "initrd/initrd_firmware.hpp"
 #include "initrd/initrd_update.hpp"
 #include "oracles.hpp"
 #include "test_env.hpp"
@@ -188,6 +189,53 @@ TEST(InitrdCheck, ReadsTheTreeAndTheRecord) {
   // Someone else made the initrd: what it holds is unknown, so it is made again.
   write_text(root + "/boot/initrd-" + kver, "another initrd");
   EXPECT_NE(check_initrd(paths).reasons.at(0).find("another tool"), std::string::npos);
+}
+
+TEST(InitrdCheck, FirmwareOfTheModulesItHoldsThatCameChangedOrWent) {
+  // kmpt_leaf names kmpt/fw-1.bin and kmpt/fw-2.bin; the initrd holds kmpt_leaf. A firmware
+  // package installed afterwards (no module changes) means dracut would now copy the file.
+  std::string root = temp_dir("kmpkit-initrd-fw");
+  std::string kver = "6.1.0-0-test";
+  std::string md = root + "/lib/modules/" + kver;
+  fs::create_directories(md + "/extra");
+  write_text(md + "/vmlinuz", "image");
+  fs::copy_file(test_modules_dir() + "/plain/kmpt_leaf.ko", md + "/extra/kmpt_leaf.ko");
+  write_text(md + "/modules.dep", "extra/kmpt_leaf.ko:\n");
+  write_text(root + "/boot/initrd-" + kver, "initrd");
+  InitrdPaths paths{root, kver};
+  InitrdRecord record;
+  record.image = paths.image();
+  struct stat s {};
+  ::stat((root + "/boot/initrd-" + kver).c_str(), &s);
+  record.image_size = static_cast<uint64_t>(s.st_size);
+  record.image_mtime_ns = static_cast<int64_t>(s.st_mtim.tv_sec) * 1000000000 + s.st_mtim.tv_nsec;
+  record.modules = {"kmpt_leaf"};
+  record.installed = installed_modules(paths).value();
+  record.firmware = initrd_firmware(paths, record.modules, record.installed);
+  record.has_firmware = true;
+  ASSERT_EQ(record.firmware.size(), 2u);
+  EXPECT_EQ(record.firmware[0].name, "kmpt/fw-1.bin");
+  EXPECT_EQ(record.firmware[0].path, "");
+  ASSERT_TRUE(write_record(paths.in_root(paths.record()), record));
+  auto back = read_record(paths.in_root(paths.record()));
+  ASSERT_TRUE(back && back->has_firmware);
+  EXPECT_EQ(back->firmware, record.firmware);
+  EXPECT_FALSE(check_initrd(paths).needs_update());
+
+  write_text(root + "/lib/firmware/kmpt/fw-2.bin.xz", "compressed");  // the kernel loads NAME.xz too
+  auto came = check_initrd(paths);
+  ASSERT_EQ(came.reasons.size(), 1u);
+  EXPECT_EQ(came.reasons[0], "kmpt_leaf: firmware kmpt/fw-2.bin came, the initrd holds the module");
+  EXPECT_EQ(initrd_firmware(paths, record.modules, record.installed)[1].path, "/lib/firmware/kmpt/fw-2.bin.xz");
+
+  // Firmware of a module the initrd does not hold changes nothing; an old record without the
+  // firmware list checks modules only.
+  record.modules = {};
+  record.firmware = {};
+  ASSERT_TRUE(write_record(paths.in_root(paths.record()), record));
+  EXPECT_FALSE(check_initrd(paths).needs_update());
+  EXPECT_EQ(firmware_changes({{"m", "a.bin", "/lib/firmware/a.bin", 1, 1}}, {{"m", "a.bin", "", 0, 0}}),
+            std::vector<std::string>{"m: firmware a.bin went, the initrd holds the module"});
 }
 
 TEST(InitrdCommand, WithoutDracutAndUnderZypper) {

@@ -1,7 +1,8 @@
 #pragma once
-// The fast tests' repository: the tiny kernel tree (the real kernel's image files and
-// Module.symvers, the compiled test modules) packaged with kPolicy and --host-base, once per kmpkit
-// binary (cached, shared by the test processes). The pipeline and install tests use it.
+// The fast tests' repository: the tiny kernel tree (the real kernel's image files and Module.symvers,
+// the seven compiled test modules) packaged with a small policy and --host-base, built once per
+// kmpkit binary and test modules, shared by the test processes (the package, install and firmware
+// tests).
 #include <stdexcept>
 #include <string>
 
@@ -9,7 +10,10 @@
 
 namespace kmpkit::test {
 
-inline const char* kPolicy = R"(format = 1
+namespace pl = pipeline;
+using pl::q;
+
+inline const char* kFixturePolicy = R"(format = 1
 [[set]]
 name = "kmpt-chain-kmp-{flavor}"
 summary = "The kmpt test chain"
@@ -38,8 +42,6 @@ struct Fixture {
 };
 
 inline const Fixture& fixture() {
-  namespace pl = pipeline;
-  using pl::q;
   static Fixture f = [] {
     Fixture x;
     x.kver = kernel_release();
@@ -48,7 +50,7 @@ inline const Fixture& fixture() {
         pl::cache_base() + "/test-fixture-repo-" + key,
         [&](const std::string& tmp) {
           pl::make_fixture_tree(tmp + "/root");
-          pl::write_text(tmp + "/policy.toml", kPolicy);
+          pl::write_text(tmp + "/policy.toml", kFixturePolicy);
           auto r = run(q(kmpkit_binary()) + " package --policy " + q(tmp + "/policy.toml") + " -b " +
                        q(tmp + "/root") + " " + q(x.kver) + " --out " + q(tmp + "/split") + " --host-base");
           if (r.exit_code != 0) throw std::runtime_error("kmpkit package failed: " + r.out + r.err);

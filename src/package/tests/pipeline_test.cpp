@@ -307,7 +307,7 @@ TEST(Pipeline, SplitWithAFlavorAndShards) {
 TEST(Pipeline, PolicyCanChooseDebiansDepmod) {
   const auto& f = fixture();
   std::string dir = temp_dir("kmpkit-debian-depmod");
-  pl::write_text(dir + "/policy.toml", std::string(kPolicy) + "[kernel]\ndepmod = \"/sbin/depmod -a {kver}\"\n");
+  pl::write_text(dir + "/policy.toml", std::string(kFixturePolicy) + "[kernel]\ndepmod = \"/sbin/depmod -a {kver}\"\n");
   auto r = run(q(kmpkit_binary()) + " split --policy " + q(dir + "/policy.toml") + " -b " + q(f.root) + " " +
                q(f.kver) + " --out " + q(dir + "/out") + " --host-base");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -326,7 +326,7 @@ TEST(Pipeline, PolicyCanChooseDebiansDepmod) {
 TEST(Pipeline, KabiSchemeSplit) {
   const auto& f = fixture();
   std::string dir = temp_dir("kmpkit-kabi-split");
-  std::string policy = std::string(kPolicy) + "[naming]\nscheme = \"kabi\"\n";
+  std::string policy = std::string(kFixturePolicy) + "[naming]\nscheme = \"kabi\"\n";
   pl::write_text(dir + "/policy.toml", policy);
   auto split = [&](const std::string& out, const std::string& extra) {
     return run(q(kmpkit_binary()) + " split --policy " + q(dir + "/policy.toml") + " -b " + q(f.root) + " " +

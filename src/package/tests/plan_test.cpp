@@ -313,6 +313,26 @@ dependencies = "ksym+package"
   EXPECT_FALSE(r5.problems.empty());
 }
 
+TEST(Plan, OnlyWithDepsFollowsDependsSpelledWithDashes) {
+  // usbcore's modinfo says "depends=usb-common"; the module is usb_common.
+  KernelInventory inv;
+  inv.tree.kver = "6.1.0-56-amd64";
+  inv.modules = {mod("kernel/drivers/usb/common/usb-common.ko", {"usb_debug_root"}),
+                 mod("kernel/drivers/usb/core/usbcore.ko", {"usb_register"}, {"usb_debug_root"}),
+                 mod("kernel/drivers/net/wireless/ath/ath9k/ath9k_htc.ko", {}, {"usb_register"})};
+  inv.modules[1].modinfo.push_back({"depends", "usb-common"});
+  inv.modules[2].modinfo.push_back({"depends", "usbcore"});
+  PlanOptions o;
+  o.only = {"ath9k_htc"};
+  o.with_deps = true;
+  auto r = make_plan(parse(""), inv, o);
+  ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
+  std::vector<std::string> published;
+  for (const auto& k : r.plan.kmps)
+    if (k.publish) published.push_back(k.name);
+  EXPECT_EQ(published, (std::vector<std::string>{"ath9k_htc-kmp-amd64", "usb_common-kmp-amd64", "usbcore-kmp-amd64"}));
+}
+
 TEST(Plan, VersionReleaseFromKernelRelease) {
   EXPECT_EQ(version_release_from_kver("6.1.0-56-amd64"), (std::pair<std::string, std::string>{"6.1.0", "56"}));
   EXPECT_EQ(version_release_from_kver("6.4.0-150600.23.25-default"),
