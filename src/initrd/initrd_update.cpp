@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "initrd/initrd_firmware.hpp"
+#include "initrd/weak_update_drivers.hpp"
 #include "util/process.hpp"
 
 namespace fs = std::filesystem;
@@ -136,7 +137,14 @@ UpdateOutcome update_initrd(const InitrdPaths& paths, const UpdateOptions& optio
   // Generic (not host-only): the installed modules are already those the machine's hardware and
   // role selected; host-only would describe the machine running dracut, which for an image build
   // is not the target.
-  auto r = run_process(in_root_argv(paths.root, {dracut, "--no-hostonly", "--force", "--kver", paths.kver, paths.image()}));
+  std::vector<std::string> argv{dracut, "--no-hostonly", "--force"};
+  if (auto linked = weak_update_drivers(paths); !linked.empty()) {
+    std::string names;
+    for (const auto& n : linked) names += " " + n;
+    argv.insert(argv.end(), {"--add-drivers", names + " "});
+  }
+  argv.insert(argv.end(), {"--kver", paths.kver, paths.image()});
+  auto r = run_process(in_root_argv(paths.root, argv));
   o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!r.ok()) {
     o.state = UpdateOutcome::State::Failed;

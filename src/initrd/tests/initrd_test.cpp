@@ -12,6 +12,7 @@
 #include "initrd/initrd_check.hpp"
 #include "initrd/initrd_firmware.hpp"
 #include "initrd/initrd_update.hpp"
+#include "initrd/weak_update_drivers.hpp"
 #include "oracles.hpp"
 #include "test_env.hpp"
 
@@ -137,6 +138,42 @@ TEST(InitrdCheck, OnlyChangesTheInitrdHoldsOrDracutWouldTakeCount) {
                                                        before[2]}),
                                record, rules, [](const ModuleChange&) { return std::vector<std::string>{}; });
   EXPECT_TRUE(none.empty());
+}
+
+// A kernel update that kept the KABI: kernel B has its modules only through weak-updates links into
+// kernel A's tree. dracut's rules take modules by their place under B's kernel/ (none there), so
+// kmpkit names the linked modules that A's initrd holds (or dracut's rules would take at their
+// place in A's tree): the root file system's driver reaches B's initrd.
+TEST(InitrdUpdate, NamesWeakUpdatesModulesDracutWouldTakeInTheirOwnTree) {
+  std::string root = temp_dir("kmpkit-initrd-weak");
+  const std::string a = "6.1.0-1-test", b = "6.1.0-2-test";
+  const std::string ma = root + "/lib/modules/" + a, mb = root + "/lib/modules/" + b;
+  fs::create_directories(ma + "/kernel/fs/kmpt");
+  fs::create_directories(mb + "/weak-updates/kernel/fs/kmpt");
+  write_text(ma + "/vmlinuz", "image");
+  write_text(mb + "/vmlinuz", "image");
+  for (auto name : {"kmpt_core.ko", "kmpt_leaf.ko"}) {
+    fs::copy_file(test_modules_dir() + "/plain/" + name, ma + "/kernel/fs/kmpt/" + name);
+    // Absolute targets, as weak-updates writes them: resolved inside the root, not on the host.
+    fs::create_symlink("/lib/modules/" + a + "/kernel/fs/kmpt/" + name, mb + "/weak-updates/kernel/fs/kmpt/" + name);
+  }
+  write_text(ma + "/modules.dep", "kernel/fs/kmpt/kmpt_core.ko:\nkernel/fs/kmpt/kmpt_leaf.ko:\n");
+  write_text(mb + "/modules.dep", "weak-updates/kernel/fs/kmpt/kmpt_core.ko:\nweak-updates/kernel/fs/kmpt/kmpt_leaf.ko:\n");
+  InitrdPaths pa{root, a}, pb{root, b};
+  EXPECT_TRUE(weak_update_drivers(pa).empty()) << "A's modules are its own";
+  EXPECT_TRUE(weak_update_drivers(pb).empty()) << "no record, no dracut rules: nothing known to be wanted";
+  InitrdRecord record;
+  record.image = pa.image();
+  record.modules = {"kmpt_core"};
+  ASSERT_TRUE(write_record(pa.in_root(pa.record()), record));
+  EXPECT_EQ(weak_update_drivers(pb), std::vector<std::string>{"kmpt_core"});
+  // dracut's rules at the target's place in A's tree: "=fs" takes kernel/fs/.
+  fs::create_directories(root + "/usr/lib/dracut/modules.d/90kernel-modules");
+  write_text(root + "/usr/lib/dracut/modules.d/90kernel-modules/module-setup.sh",
+             "installkernel() {\n    instmods \"=fs\"\n}\n");
+  record.dracut_modules = {"kernel-modules"};
+  ASSERT_TRUE(write_record(pa.in_root(pa.record()), record));
+  EXPECT_EQ(weak_update_drivers(pb), (std::vector<std::string>{"kmpt_core", "kmpt_leaf"}));
 }
 
 TEST(InitrdCheck, ReadsTheTreeAndTheRecord) {
