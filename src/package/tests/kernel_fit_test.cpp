@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "policy_text.hpp"
 #include "module/inventory.hpp"
 #include "package/plan.hpp"
 #include "policy/policy.hpp"
@@ -43,13 +44,7 @@ KernelInventory inventory() {
   return inv;
 }
 
-policy::Policy parse(const std::string& text) {
-  auto r = policy::load_policy_string("format = 1\n" + text, "test.toml");
-  std::string all;
-  for (auto& p : r.problems) all += p.message + "\n";
-  EXPECT_TRUE(r.policy) << all;
-  return r.policy ? *r.policy : policy::Policy{};
-}
+policy::Policy parse(const std::string& text) { return kmpkit::test::parse_policy_text(text); }
 
 std::string joined(const std::vector<std::string>& v) {
   std::string s;

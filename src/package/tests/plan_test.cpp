@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "policy_text.hpp"
 #include "module/inventory.hpp"
 #include "package/plan.hpp"
 #include "policy/policy.hpp"
@@ -48,13 +49,7 @@ KernelInventory inventory() {
   return inv;
 }
 
-policy::Policy parse(const std::string& text) {
-  auto r = policy::load_policy_string("format = 1\n" + text, "test.toml");
-  std::string all;
-  for (auto& p : r.problems) all += p.message + "\n";
-  EXPECT_TRUE(r.policy) << all;
-  return r.policy ? *r.policy : policy::Policy{};
-}
+policy::Policy parse(const std::string& text) { return kmpkit::test::parse_policy_text(text); }
 
 std::vector<std::string> names(const std::vector<PlannedPackage>& v) {
   std::vector<std::string> out;
