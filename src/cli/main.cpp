@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   kmpkit::cli::add_refresh_command(app, exit_code);
   kmpkit::cli::add_purge_kernels_command(app, exit_code);
   kmpkit::cli::add_firmware_command(app, exit_code);
+  kmpkit::cli::add_drivers_command(app, exit_code);
   if (auto name = kmpkit::cli::unknown_command(app, argc, argv)) {
     std::fputs(kmpkit::cli::unknown_command_message(app, *name).c_str(), stderr);
     return kmpkit::exit_code::usage;

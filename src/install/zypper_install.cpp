@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -68,8 +69,8 @@ ProcessResult zypper(const std::string& root, const std::string& device_list, st
   std::vector<std::string> argv = {"zypper", "--root", root, "--non-interactive", "--no-gpg-checks"};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions o;
-  o.env = {"ZYPP_LOCKFILE_ROOT=" + root, "ZYPP_MODALIAS_SYSFS=" + device_list,
-           "ZYPP_LOGFILE=" + root + "/var/log/zypper.log"};
+  o.env = {"ZYPP_LOCKFILE_ROOT=" + root, "ZYPP_LOGFILE=" + root + "/var/log/zypper.log"};
+  if (!device_list.empty()) o.env.push_back("ZYPP_MODALIAS_SYSFS=" + device_list);
   return without_alien_warnings(run_process(argv, o));
 }
 
@@ -113,6 +114,18 @@ std::vector<std::string> kernel_packages(const std::string& repo) {
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+std::vector<std::string> install_packages(const std::string& root, const std::vector<std::string>& packages,
+                                          const std::vector<std::string>& devices) {
+  if (!program_available("zypper")) throw Error(ErrorKind::Input, "zypper is not installed");
+  std::optional<DeviceListFile> list;
+  if (!devices.empty()) list.emplace(devices);
+  std::vector<std::string> args = {"in"};
+  args.insert(args.end(), packages.begin(), packages.end());
+  auto in = zypper(root, list ? list->path : std::string(), args);
+  if (!in.ok()) throw Error(ErrorKind::Tool, describe_failure("zypper in", in));
+  return installed_names(root);
 }
 
 InstallResult install_for_hardware(const InstallRequest& req) {

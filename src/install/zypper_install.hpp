@@ -25,6 +25,12 @@ struct InstallResult {
 // failed: its output quoted), Write (the root or the device list cannot be written).
 InstallResult install_for_hardware(const InstallRequest& request);
 
+// `zypper in PACKAGES` into a root from its configured repositories (what `kmpkit drivers --install`
+// runs), with `devices` (may be empty: zypper reads the root's /sys) for its modalias matching.
+// Returns the packages installed afterwards. Throws Error: Input (no zypper), Tool (zypper failed).
+std::vector<std::string> install_packages(const std::string& root, const std::vector<std::string>& packages,
+                                          const std::vector<std::string>& devices);
+
 // The kernel-* packages of a repository (by the rpm headers' names), sorted.
 std::vector<std::string> kernel_packages(const std::string& repo);
 

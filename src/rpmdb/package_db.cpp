@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <rpm/header.h>
 #include <rpm/rpmdb.h>
+#include <rpm/rpmds.h>
 #include <rpm/rpmlib.h>
 #include <rpm/rpmmacro.h>
 #include <rpm/rpmtd.h>
@@ -140,6 +141,68 @@ std::unordered_map<std::string, std::vector<std::string>> PackageDb::owners_in(c
     }
     rpmdbFreeIterator(mi);
   }
+  return out;
+}
+
+namespace {
+
+std::string op_of(rpmsenseFlags flags) {
+  std::string op;
+  if (flags & RPMSENSE_LESS) op += "<";
+  if (flags & RPMSENSE_GREATER) op += ">";
+  if (flags & RPMSENSE_EQUAL) op += "=";
+  return op;
+}
+
+std::vector<Dependency> dependencies(Header h, rpmTagVal names_tag, rpmTagVal flags_tag, rpmTagVal versions_tag) {
+  std::vector<Dependency> out;
+  rpmtd names = rpmtdNew(), flags = rpmtdNew(), versions = rpmtdNew();
+  if (headerGet(h, names_tag, names, HEADERGET_MINMEM)) {
+    headerGet(h, flags_tag, flags, HEADERGET_MINMEM);
+    headerGet(h, versions_tag, versions, HEADERGET_MINMEM);
+    while (const char* n = rpmtdNextString(names)) {
+      Dependency d{n, "", ""};
+      uint32_t* f = rpmtdNextUint32(flags);
+      const char* v = rpmtdNextString(versions);
+      if (f && v && *v) {
+        d.op = op_of(static_cast<rpmsenseFlags>(*f));
+        d.version = v;
+      }
+      // rpmlib(...) and the package's own config() are rpm's bookkeeping, not dependencies to explain.
+      if (d.name.rfind("rpmlib(", 0) != 0) out.push_back(std::move(d));
+    }
+  }
+  rpmtdFreeData(names);
+  rpmtdFreeData(flags);
+  rpmtdFreeData(versions);
+  rpmtdFree(names);
+  rpmtdFree(flags);
+  rpmtdFree(versions);
+  return out;
+}
+
+}  // namespace
+
+std::vector<InstalledPackage> PackageDb::packages() const {
+  std::lock_guard lock(rpm_mutex());
+  std::vector<InstalledPackage> out;
+  rpmdbMatchIterator mi = rpmtsInitIterator(impl_->ts, RPMDBI_PACKAGES, nullptr, 0);
+  while (Header h = rpmdbNextIterator(mi)) {
+    InstalledPackage p;
+    const char* name = headerGetString(h, RPMTAG_NAME);
+    if (!name) continue;
+    p.name = name;
+    char* evr = headerGetAsString(h, RPMTAG_EVR);
+    if (evr) p.evr = evr;
+    free(evr);
+    p.provides = dependencies(h, RPMTAG_PROVIDENAME, RPMTAG_PROVIDEFLAGS, RPMTAG_PROVIDEVERSION);
+    p.requires_ = dependencies(h, RPMTAG_REQUIRENAME, RPMTAG_REQUIREFLAGS, RPMTAG_REQUIREVERSION);
+    p.recommends = dependencies(h, RPMTAG_RECOMMENDNAME, RPMTAG_RECOMMENDFLAGS, RPMTAG_RECOMMENDVERSION);
+    p.supplements = dependencies(h, RPMTAG_SUPPLEMENTNAME, RPMTAG_SUPPLEMENTFLAGS, RPMTAG_SUPPLEMENTVERSION);
+    out.push_back(std::move(p));
+  }
+  rpmdbFreeIterator(mi);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
 }
 

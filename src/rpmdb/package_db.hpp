@@ -8,6 +8,21 @@
 
 namespace kmpkit::rpmdb {
 
+// One dependency as rpm prints it: "ksym(amd64:foo) = 0x1234abcd", "kmod(e1000e.ko)".
+struct Dependency {
+  std::string name;
+  std::string op;       // "", "=", "<", ">", "<=", ">="
+  std::string version;  // "" without op
+  std::string text() const { return op.empty() ? name : name + " " + op + " " + version; }
+};
+
+// An installed package with what it provides and asks for (what `kmpkit drivers` explains).
+struct InstalledPackage {
+  std::string name;
+  std::string evr;  // [epoch:]version-release
+  std::vector<Dependency> provides, requires_, recommends, supplements;
+};
+
 class PackageDb {
  public:
   // Opens the rpm database of `root` ("" or "/" = the running system) read-only. `dbpath`
@@ -25,6 +40,8 @@ class PackageDb {
   // Every packaged file directly in one of `dirs` (absolute, ending in '/') → its packages. One
   // index lookup per directory and one header read per package, instead of one per file.
   std::unordered_map<std::string, std::vector<std::string>> owners_in(const std::vector<std::string>& dirs) const;
+  // Every installed package with its dependencies (one pass over the database).
+  std::vector<InstalledPackage> packages() const;
   const std::string& dbpath() const { return dbpath_; }  // inside the root
   size_t package_count() const { return packages_; }
 

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "depmod/store.hpp"
+#include "hardware/driver_index.hpp"
+#include "spec/driver_index_file.hpp"
 #include "spec/scripts.hpp"
 #include "spec/spec_text.hpp"
 #include "util/error.hpp"
@@ -99,6 +101,9 @@ std::string install_section(const package::PackagePlan& plan, const KernelInvent
   if (!license.empty())
     s += fmt::format("install -D -m 0644 {} %{{buildroot}}%{{_defaultlicensedir}}/{}/COPYING\n",
                      spec_escape(shell_quote(license)), plan.kernel.name);
+  // The offline driver index: which package of this build drives which device (kmpkit drivers).
+  s += fmt::format("install -D -m 0644 %{{_sourcedir}}/{} %{{buildroot}}{}\n", kDriverIndexFile,
+                   hardware::driver_index_path(plan.kver));
   s += refresh_script_install(plan, o);
   return s;
 }
@@ -119,6 +124,7 @@ std::string file_list(const package::PackagePlan& plan, const KernelInventory& i
   kl += fmt::format("%ghost %dir %attr(0755,root,root) {}/{}\n", kdir, depmod::kStagingDirName);
   kl += "%dir /usr/lib/kmpkit\n%dir /usr/lib/kmpkit/refresh\n" + refresh_script_path(plan.kver) + "\n";
   kl += fmt::format("%config {}\n", kMultiversionConf);
+  kl += fmt::format("%dir /usr/lib/kmpkit/drivers\n{}\n", hardware::driver_index_path(plan.kver));
   if (o.initrd) {  // made by kmpkit initrd (dracut) after install; removed with the kernel
     kl += fmt::format("%ghost %attr(0600,root,root) /boot/initrd-{}\n", plan.kver);
     kl += fmt::format("%ghost %attr(0644,root,root) /var/lib/kmpkit/initrd/{}.json\n", plan.kver);
@@ -138,6 +144,7 @@ SpecEntry write_kernel_spec(const package::PackagePlan& plan, const KernelInvent
   const std::string kdir = "/lib/modules/" + plan.kver;
   auto kfiles = kernel_files(inv, plan.kver, warnings);
   auto dirs = module_directories(inv);
+  hardware::write_driver_index(driver_index_of(plan, inv), (fs::path(o.out_dir) / kDriverIndexFile).string());
   std::string license = o.license_file.empty() ? find_license_file(o.root, plan.kver) : o.license_file;
 
   std::string ks = spec_header(plan, o, module_root);

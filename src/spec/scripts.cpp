@@ -58,6 +58,8 @@ std::string refresh_script_install(const package::PackagePlan& plan, const Split
                        plan.kver + ") when module files come or go.\n# $1: triggerin, triggerpostun or posttrans.\n";
   if (plan.kabi_scheme) script += "%{kmpkit_weak_updates_command}\n";
   script += "%{kmpkit_depmod_command}\n";
+  // modprobe's hints for modules of the build that are not installed (kmpkit drivers).
+  if (o.initrd) script += fmt::format("{} drivers --write-rules -q || :\n", kKmpkitTool);
   if (o.initrd)
     script += fmt::format("if [ \"$1\" = triggerpostun ]; then {0} initrd trigger -q --postun {1}; "
                           "else {0} initrd trigger -q {1}; fi\n",

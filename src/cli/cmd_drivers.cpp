@@ -1,0 +1,200 @@
+// kmpkit drivers: which device has which driver, which package would drive the ones without, and why
+// each installed KMP is there; --install installs the missing ones, --write-rules keeps modprobe's
+// hints current. Documented in docs/drivers.md.
+#include <fmt/format.h>
+#include <sys/utsname.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.hpp"
+#include "cli/exit_codes.hpp"
+#include "drivers/driver_report.hpp"
+#include "drivers/missing_rules.hpp"
+#include "hardware/device_source.hpp"
+#include "install/zypper_install.hpp"
+#include "util/error.hpp"
+
+namespace kmpkit::cli {
+namespace {
+
+struct DriversArgs {
+  std::string root = "/";
+  std::string hardware = hardware::kThisMachine;
+  std::string kernel;
+  std::vector<std::string> repos;
+  bool json = false;
+  bool missing_only = false;
+  bool install = false;
+  bool write_rules = false;
+  bool hint = false;
+  bool quiet = false;
+  std::vector<std::string> module_options;  // --modprobe-hint: $CMDLINE_OPTS
+};
+
+nlohmann::json to_json(const drivers::DriversReport& r, const std::vector<std::string>& installed) {
+  nlohmann::json j = {{"root", r.root}, {"kernel", r.kernel}, {"index", r.index_path}, {"repos", r.repos},
+                      {"notes", r.notes}, {"missing_packages", r.missing_packages()}};
+  j["devices"] = nlohmann::json::array();
+  for (const auto& d : r.devices) {
+    nlohmann::json dj = {{"path", d.device.sysfs_path}, {"modalias", d.device.modalias},
+                         {"state", drivers::state_name(d.state)}, {"drivers", nlohmann::json::array()}};
+    for (const auto& c : d.drivers)
+      dj["drivers"].push_back({{"module", c.module}, {"package", c.package}, {"state", drivers::state_name(c.state)}});
+    j["devices"].push_back(dj);
+  }
+  j["kmps"] = nlohmann::json::array();
+  for (const auto& k : r.kmps) {
+    nlohmann::json kj = {{"package", k.package}, {"modules", k.modules}, {"reasons", nlohmann::json::array()}};
+    for (const auto& why : k.reasons) kj["reasons"].push_back({{"kind", why.kind}, {"detail", why.detail}});
+    j["kmps"].push_back(kj);
+  }
+  if (!installed.empty()) j["installed"] = installed;
+  return j;
+}
+
+void print_human(const drivers::DriversReport& r, bool missing_only) {
+  size_t without = 0;
+  for (const auto& d : r.devices)
+    if (d.state != drivers::DriverState::Loaded && d.state != drivers::DriverState::Installed &&
+        d.state != drivers::DriverState::BuiltIn)
+      ++without;
+  fmt::print("kernel {} in {}: {} devices, {} without an installed driver\n", r.kernel, r.root, r.devices.size(), without);
+  for (const auto& d : r.devices) {
+    bool has = d.state == drivers::DriverState::Loaded || d.state == drivers::DriverState::Installed ||
+               d.state == drivers::DriverState::BuiltIn;
+    if (missing_only && has) continue;
+    std::string mods;
+    for (const auto& c : d.drivers)
+      if (c.state == d.state) mods += (mods.empty() ? "" : ",") + c.module + (c.package.empty() ? "" : " (" + c.package + ")");
+    fmt::print("  {:<10} {:<40} {}\n", drivers::state_name(d.state), mods.empty() ? "-" : mods,
+               d.device.sysfs_path.empty() ? d.device.modalias : d.device.sysfs_path + "  " + d.device.modalias);
+  }
+  auto missing = r.missing_packages();
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& p : missing) list += " " + p;
+    fmt::print("\nto drive the devices without a driver, install:{}\n  kmpkit drivers --install{}   (or: zypper{} install{})\n",
+               list, r.root == "/" ? "" : " --root " + r.root, r.root == "/" ? "" : " --root " + r.root, list);
+  }
+  if (!missing_only && !r.kmps.empty()) {
+    fmt::print("\ninstalled KMPs and why:\n");
+    for (const auto& k : r.kmps) {
+      fmt::print("  {}\n", k.package);
+      for (const auto& why : k.reasons) fmt::print("    {:<15} {}\n", why.kind, why.detail);
+    }
+  }
+  for (const auto& n : r.notes) fmt::print(stderr, "kmpkit drivers: note: {}\n", n);
+}
+
+std::string running_kernel() {
+  struct utsname u {};
+  return ::uname(&u) == 0 ? u.release : "";
+}
+
+// What the generated modprobe.d rule runs (MODPROBE_MODULE set by kmod): load the module when it is
+// there after all, else name its package on the terminal and in the journal.
+int run_hint(const DriversArgs& a) {
+  const char* module = std::getenv("MODPROBE_MODULE");
+  if (!module || !*module) {
+    fmt::print(stderr, "kmpkit drivers: --modprobe-hint is what modprobe's rules run (MODPROBE_MODULE is not set)\n");
+    return exit_code::usage;
+  }
+  std::string kver = a.kernel.empty() ? running_kernel() : a.kernel;
+  std::string msg = drivers::modprobe_hint(a.root, kver, module);
+  if (msg.empty()) {
+    std::vector<std::string> argv = {"modprobe", "--ignore-install", module};
+    argv.insert(argv.end(), a.module_options.begin(), a.module_options.end());
+    std::vector<char*> c;
+    for (auto& s : argv) c.push_back(s.data());
+    c.push_back(nullptr);
+    ::execvp("modprobe", c.data());
+    fmt::print(stderr, "kmpkit drivers: cannot run modprobe\n");
+    return exit_code::input_missing;
+  }
+  fmt::print(stderr, "kmpkit: {}\n", msg);
+  ::openlog("kmpkit", LOG_PID, LOG_USER);
+  ::syslog(LOG_WARNING, "%s", msg.c_str());
+  ::closelog();
+  return exit_code::input_missing;
+}
+
+int run_drivers(const DriversArgs& a) {
+  try {
+    if (a.hint) return run_hint(a);
+    if (a.write_rules) {
+      auto rules = drivers::missing_driver_rules(a.root);
+      bool changed = drivers::write_missing_driver_rules(a.root, rules);
+      if (!a.quiet)
+        fmt::print("{} {}: {} modules of the installed kernels' builds are not installed\n",
+                   changed ? "wrote" : "unchanged", drivers::kMissingRulesPath, rules.modules.size());
+      return exit_code::ok;
+    }
+    drivers::DriversRequest req;
+    req.root = a.root;
+    req.kernel = a.kernel;
+    req.devices = hardware::read_devices(a.hardware);
+    req.repos = a.repos;
+    auto report = drivers::report_drivers(req);
+    std::vector<std::string> installed;
+    if (a.install) {
+      auto missing = report.missing_packages();
+      if (!missing.empty()) {
+        std::vector<std::string> devices;
+        if (a.hardware != hardware::kThisMachine)
+          for (const auto& d : req.devices) devices.push_back(d.modalias);
+        if (!a.json) fmt::print("kmpkit drivers: installing {} packages with zypper...\n", missing.size());
+        install::install_packages(a.root, missing, devices);
+        report = drivers::report_drivers(req);  // what the devices have now
+        installed = missing;
+      } else if (!a.json) {
+        fmt::print("kmpkit drivers: every device with a known driver has it installed: nothing to install\n");
+      }
+    }
+    if (a.json) std::cout << to_json(report, installed).dump(1) << "\n";
+    else print_human(report, a.missing_only);
+  } catch (const Error& e) {
+    fmt::print(stderr, "kmpkit drivers: {}\n", e.what());
+    return exit_code::of(e.kind());
+  }
+  std::cout.flush();
+  return std::cout ? exit_code::ok : exit_code::io_error;
+}
+
+}  // namespace
+
+void add_drivers_command(CLI::App& app, int& exit_code) {
+  auto a = std::make_shared<DriversArgs>();
+  auto* cmd = app.add_subcommand(
+      "drivers", "Every device with its driver, module, package and state; why each installed KMP is installed");
+  cmd->add_option("--root", a->root, "The installed system (default /)");
+  cmd->add_option("--hardware", a->hardware,
+                  fmt::format("The devices: a hardware profile's modalias.tsv, a file with one modalias a line, a "
+                              "sysfs-like tree, or '{}' (default: this machine's /sys/devices)",
+                              hardware::kThisMachine));
+  cmd->add_option("--kernel", a->kernel, "The kernel release (default: the running one under /, else the newest)");
+  cmd->add_option("--repo", a->repos, "An rpm-md repository to look in for packages (the root's configured local "
+                                      "repositories are looked in too)");
+  cmd->add_flag("--json", a->json, "Print one JSON object: devices with drivers and states, kmps with reasons");
+  cmd->add_flag("--missing", a->missing_only, "List only devices without an installed driver");
+  cmd->add_flag("--install", a->install, "Install the packages that drive the devices without a driver (zypper)");
+  cmd->add_flag("--write-rules", a->write_rules,
+                fmt::format("Write {} for modules the installed kernels' builds have and the root lacks (what the "
+                            "kernel packages' refresh runs)",
+                            drivers::kMissingRulesPath));
+  cmd->add_flag("--modprobe-hint", a->hint, "What those rules run: name the package of MODPROBE_MODULE");
+  cmd->add_flag("-q,--quiet", a->quiet, "No output for --write-rules");
+  cmd->add_option("module_options", a->module_options, "--modprobe-hint: the module options modprobe was given");
+  cmd->footer("States: loaded, built-in, installed, available (in a repository), in-index (known only from the "
+              "kernel package's offline index), no-driver. Exit codes: 0 ok, 2 usage, 3 no kernel or hardware "
+              "list (or --modprobe-hint: the module is not installed), 5 zypper failed, 7 the rules cannot be "
+              "written. docs/drivers.md");
+  cmd->callback([a, &exit_code] { exit_code = run_drivers(*a); });
+}
+
+}  // namespace kmpkit::cli

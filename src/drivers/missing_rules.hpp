@@ -1,0 +1,32 @@
+#pragma once
+// modprobe hints for drivers that are not installed: for every module an installed kernel's build
+// has (its offline driver index) but the root does not, a modprobe.d `install` rule that runs
+// `kmpkit drivers --modprobe-hint`, which names the package and the command instead of modprobe's
+// "not found". Device aliases get no rule: kmod consults modprobe.d aliases before modules.alias, so
+// an alias rule could shadow an installed driver, and each one costs every lookup an fnmatch; the
+// boot-time report (`kmpkit drivers --missing`) names the packages for devices.
+#include <string>
+#include <vector>
+
+namespace kmpkit::drivers {
+
+inline constexpr const char* kMissingRulesPath = "/etc/modprobe.d/90-kmpkit-missing-drivers.conf";
+
+struct MissingRules {
+  std::vector<std::string> modules;  // sorted, kmod names
+  std::string text;                  // the file ("" when there is nothing to say)
+};
+
+// The rules for ROOT (every kernel with an index and a module database).
+MissingRules missing_driver_rules(const std::string& root);
+
+// Writes them to ROOT/kMissingRulesPath (temporary name, then renamed); no rules: the file is
+// removed. Returns true when the file changed. Throws Error(Write).
+bool write_missing_driver_rules(const std::string& root, const MissingRules& rules);
+
+// What the rule runs: `module` (MODPROBE_MODULE) for the running kernel `kver`. When the module is
+// there after all (a rule older than the last install, another kernel's), returns "" and the caller
+// loads it; else the message naming its package and the command to install it.
+std::string modprobe_hint(const std::string& root, const std::string& kver, const std::string& module);
+
+}  // namespace kmpkit::drivers
