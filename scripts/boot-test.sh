@@ -27,7 +27,11 @@
 #   its output goes into the report folder), --initrd-scenario (also count, on a copy of the
 #   installed root, how often zypper transactions of KMPs in and outside the initrd make it again),
 #   --update-repo DIR (repeatable: after the install, add the repository and `zypper up`: a kernel
-#   update), --boot-kernel KVER|oldest (default: the newest kernel of the image).
+#   update), --boot-kernel KVER|oldest (default: the newest kernel of the image),
+#   --media DIR (attach DIR as a read-only ext4 disk labelled kmpkit-media on virtio-blk: a local
+#   medium, e.g. a repository, for a machine without network).
+# After the boot, DIR/after-boot/ holds the initrds and the module database the disk holds then
+# (the machine may have installed packages): a later --image-from DIR boots and judges those.
 # Environment: KMPKIT_BINARY (use this kmpkit instead of building ./build's).
 # Environment: KMPKIT_CACHE (default /var/cache/kmpkit) holds the userspace and repositories.
 set -uo pipefail
@@ -36,7 +40,7 @@ src=$(dirname "$here")
 boot=$here/boot
 
 profile_dir= out= repo= kroot= policy=$src/policies/default.toml timeout_s=${KMPKIT_BOOT_TIMEOUT:-900}
-image_from= keep=0 extra= hook= scenario=0 boot_kernel=
+image_from= keep=0 extra= hook= scenario=0 boot_kernel= media=
 update_repos=()
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
@@ -53,6 +57,7 @@ while [ $# -gt 0 ]; do
     --initrd-scenario) scenario=1; shift ;;
     --update-repo) update_repos+=("$(cd "$2" && pwd)"); shift 2 ;;
     --boot-kernel) boot_kernel=$2; shift 2 ;;
+    --media) media=$(cd "$2" && pwd) || exit 2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "boot-test: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) [ -z "$profile_dir" ] || { echo "boot-test: one profile only" >&2; exit 2; }; profile_dir=$1; shift ;;
@@ -132,11 +137,15 @@ if [ -z "$image_from" ]; then
 else
   cp --sparse=always "$image_from/disk.img" "$out/disk.img" && cp "$image_from"/vmlinuz-* "$image_from"/initrd-* "$out/" \
     && cp "$image_from/install.json" "$work/install.json" || fail 7 "cannot copy the image of $image_from"
+  # The initrds the disk held when that run's machine powered off (it may have made them again).
+  for i in "$image_from"/after-boot/initrd-*; do [ -f "$i" ] && cp "$i" "$out/"; done
   report_set install "$(cat "$work/install.json")"
   root=
 fi
 
 stage=boot
+[ -n "$media" ] && { make_media "$media" || fail 7 "cannot make the medium of $media (see $work/media.log)"; }
 boot_qemu
+save_disk_state
 stage=report
 analyze_boot

@@ -69,6 +69,8 @@ analyze() {
     | tar -C "$g" -xzf - 2>/dev/null || fail 4 "the report on the second serial port is damaged ($log; console: $out/serial.log)"
   local fulldb installed_db=$out/installed-db
   fulldb=$(full_database) || fail 5 "kmpkit depmod of the whole kernel failed (see $work/fulldb.log)"
+  # An image another run booted: the database its disk held when that machine powered off.
+  [ -f "$installed_db/lib/modules/$kver/modules.dep" ] || installed_db=${image_from:-$out}/after-boot/installed-db
   [ -f "$installed_db/lib/modules/$kver/modules.dep" ] || installed_db=${image_from:-$out}/installed-db
 
   cut -d' ' -f1 "$g/modules" | sort -u > "$work/loaded.txt"

@@ -246,14 +246,49 @@ make_disk() {
 
 # The profile's machine with our disk as its first drive; TCG; serial console on stdout.
 qemu_machine_args() {
-  local first=1 prev= t
+  local first=1 prev= t f
   for t in $(cat "$profile_dir/qemu-args.txt"); do
     if [ "$prev" = -drive ] && [ $first = 1 ]; then
       first=0
       t=$(echo "$t" | sed -E "s#(^|,)file=[^,]*#\1file=$out/disk.img#; s#(^|,)readonly(=[a-z]+)?##g")
+    elif [ "$prev" = -drive ]; then
+      # Another disk of the machine: an empty one (256 MiB, sparse) in the output folder.
+      f=$(echo "$t" | sed -nE 's#(^|.*,)file=([^,]*).*#\2#p')
+      if [ -n "$f" ]; then
+        [ -f "$out/$(basename "$f")" ] || truncate -s 256M "$out/$(basename "$f")"
+        t=$(echo "$t" | sed -E "s#(^|,)file=[^,]*#\1file=$out/$(basename "$f")#")
+      fi
     fi
     printf '%s\n' "$t"
     prev=$t
+  done
+  if [ -n "${media:-}" ]; then
+    printf '%s\n' -drive "if=none,id=kmpkit-media,file=$out/media.img,format=raw,readonly=on" \
+      -device virtio-blk-pci,drive=kmpkit-media
+  fi
+}
+
+# --media DIR: a read-only ext4 disk labelled kmpkit-media holding DIR (a local medium).
+make_media() {
+  local dir=$1 kb
+  kb=$(du -sk "$dir" | cut -f1)
+  rm -f "$out/media.img"
+  mkfs.ext4 -q -F -L kmpkit-media -d "$dir" "$out/media.img" "$(( kb * 12 / 10 + 65536 ))k" > "$work/media.log" 2>&1
+}
+
+# What the disk holds after the boot: the initrds and the module database of each kernel (the
+# machine may have installed packages), for a later --image-from and its judgement.
+save_disk_state() {
+  local k f d=$out/after-boot
+  rm -rf "$d"; mkdir -p "$d"
+  for k in $(ls "$out" | sed -n 's/^vmlinuz-//p'); do
+    debugfs -R "dump /boot/initrd-$k $d/initrd-$k" "$out/disk.img" > /dev/null 2>&1
+    [ -s "$d/initrd-$k" ] || rm -f "$d/initrd-$k"
+    mkdir -p "$d/installed-db/lib/modules/$k"
+    for f in modules.dep modules.dep.bin modules.alias modules.alias.bin modules.softdep modules.symbols \
+             modules.symbols.bin modules.builtin modules.builtin.bin modules.builtin.alias.bin modules.devname; do
+      debugfs -R "dump /lib/modules/$k/$f $d/installed-db/lib/modules/$k/$f" "$out/disk.img" > /dev/null 2>&1
+    done
   done
 }
 

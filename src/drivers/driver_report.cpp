@@ -14,6 +14,7 @@
 
 #include "drivers/install_reasons.hpp"
 #include "drivers/repo_packages.hpp"
+#include "drivers/root_path.hpp"
 #include "hardware/driver_index.hpp"
 #include "rpmdb/package_db.hpp"
 #include "util/error.hpp"
@@ -28,9 +29,6 @@ std::string running_kernel() {
   return ::uname(&u) == 0 ? u.release : "";
 }
 
-std::string under_root(const std::string& root, const std::string& path) {
-  return root == "/" ? path : (fs::path(root) / fs::path(path).relative_path()).string();
-}
 
 // A module that modprobe finds for a device alias in the root: libkmod's own lookup (modprobe.d
 // aliases, modules.alias, modules.builtin.alias), as udev's kmod builtin does it.

@@ -82,7 +82,14 @@ std::vector<InstalledKmp> explain_installed_kmps(const rpmdb::PackageDb& db, con
       if (p.name.rfind("kmod(", 0) == 0) k.modules.push_back(p.name.substr(5, p.name.size() - 6));
     for (const auto& s : kmp.supplements) {
       auto pattern = modalias_pattern(s.name);
-      if (!pattern) continue;
+      if (!pattern) {  // a companion: "ppdev-kmp Supplements: parport_pc-kmp" (zypper installs it alongside)
+        for (const auto& other : packages)
+          if (other.name != kmp.name && satisfied_by(other, s)) {
+            k.reasons.push_back({"supplements", fmt::format("{} ({})", other.name, s.text())});
+            break;
+          }
+        continue;
+      }
       for (const auto& d : devices)
         if (hardware::supplement_matches(*pattern, d.modalias))
           k.reasons.push_back({"device", fmt::format("{} ({})", d.sysfs_path.empty() ? d.modalias : d.sysfs_path, d.modalias)});
@@ -102,9 +109,7 @@ std::vector<InstalledKmp> explain_installed_kmps(const rpmdb::PackageDb& db, con
     }
     if (autos && !autos->count(kmp.name)) k.reasons.push_back({"user", "installed by name (not in zypper's AutoInstalled)"});
     if (k.reasons.empty())
-      k.reasons.push_back({"none", autos ? "nothing installed needs it and no present device matches it (zypper rm "
-                                           "--clean-deps would keep it; remove it by name)"
-                                         : "no device, package or pattern needs it; zypper's AutoInstalled is missing"});
+      k.reasons.push_back({"none", "no listed device, installed package or pattern needs it"});
     out.push_back(std::move(k));
   }
   return out;

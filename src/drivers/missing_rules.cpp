@@ -10,7 +10,9 @@
 #include <fmt/format.h>
 
 #include "drivers/driver_report.hpp"
+#include "drivers/root_path.hpp"
 #include "hardware/driver_index.hpp"
+#include "module/module_record.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
@@ -18,18 +20,6 @@ namespace fs = std::filesystem;
 namespace kmpkit::drivers {
 namespace {
 
-std::string under_root(const std::string& root, const std::string& path) {
-  return root == "/" ? path : (fs::path(root) / fs::path(path).relative_path()).string();
-}
-
-std::string module_name(std::string_view path) {
-  auto slash = path.rfind('/');
-  std::string n(slash == std::string_view::npos ? path : path.substr(slash + 1));
-  n = n.substr(0, n.find('.'));
-  for (auto& c : n)
-    if (c == '-') c = '_';
-  return n;
-}
 
 // The modules a kernel in the root has: modules.dep (every module file, updates/ and weak-updates/
 // too) and modules.builtin.
@@ -39,7 +29,7 @@ std::set<std::string> present_modules(const std::string& moddir) {
     std::ifstream in(moddir + "/" + file);
     for (std::string l; std::getline(in, l);) {
       auto colon = l.find(':');
-      out.insert(module_name(colon == std::string::npos ? l : l.substr(0, colon)));
+      out.insert(module_name_from_path(colon == std::string::npos ? l : l.substr(0, colon)));
     }
   }
   return out;
@@ -101,7 +91,7 @@ bool write_missing_driver_rules(const std::string& root, const MissingRules& rul
 }
 
 std::string modprobe_hint(const std::string& root, const std::string& kver, const std::string& module) {
-  std::string name = module_name(module);
+  std::string name = module_name_from_path(module);
   if (present_modules(under_root(root, "/lib/modules/" + kver)).count(name)) return "";
   const std::string index_file = under_root(root, hardware::driver_index_path(kver));
   std::error_code ec;

@@ -1,13 +1,12 @@
 #include "drivers/repo_packages.hpp"
 
-#include <zlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "module/kernel_files.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
@@ -20,18 +19,6 @@ std::string read_text(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string gunzip(const std::string& path) {
-  gzFile f = ::gzopen(path.c_str(), "rb");
-  if (!f) throw Error(ErrorKind::Input, fmt::format("cannot read {}", path));
-  std::string text;
-  char buf[65536];
-  int n;
-  while ((n = ::gzread(f, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::gzclose(f);
-  if (n < 0) throw Error(ErrorKind::Input, fmt::format("{} is corrupt", path));
-  return text;
 }
 
 // The href of the primary metadata in repomd.xml.
@@ -53,7 +40,9 @@ std::set<std::string> repo_package_names(const std::string& dir) {
   std::string href = primary_href(read_text(repomd_path), repomd_path);
   if (!href.ends_with(".gz"))
     throw Error(ErrorKind::Input, fmt::format("{}: primary metadata {} is not gzip (createrepo_c --general-compress-type=gz)", dir, href));
-  std::string primary = gunzip(dir + "/" + href);
+  auto primary_text = read_maybe_gzipped(dir + "/" + href);
+  if (!primary_text) throw Error(ErrorKind::Input, fmt::format("{}: cannot read {} (missing or corrupt)", dir, href));
+  const std::string& primary = *primary_text;
   // Each <package> has exactly one <name> element; dependency entries use name="" attributes.
   std::set<std::string> names;
   for (size_t pos = 0; (pos = primary.find("<name>", pos)) != std::string::npos;) {

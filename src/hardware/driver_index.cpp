@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "hardware/modalias.hpp"
+#include "module/kernel_files.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
@@ -124,18 +125,10 @@ void write_driver_index(const DriverIndex& index, const std::string& path) {
 }
 
 DriverIndex read_driver_index(const std::string& path) {
-  gzFile f = ::gzopen(path.c_str(), "rb");
-  if (!f) throw Error(ErrorKind::Input, fmt::format("cannot read the driver index {}: {}", path, std::strerror(errno)));
-  std::string text;
-  char buf[65536];
-  int n;
-  while ((n = ::gzread(f, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  int err = 0;
-  const char* zmsg = ::gzerror(f, &err);
-  std::string why = (n < 0 || err < 0) ? std::string(zmsg ? zmsg : "corrupt") : "";
-  ::gzclose(f);
-  if (!why.empty()) throw Error(ErrorKind::Input, fmt::format("cannot read the driver index {}: {}", path, why));
-
+  auto read = read_maybe_gzipped(path);
+  if (!read)
+    throw Error(ErrorKind::Input, fmt::format("cannot read the driver index {}: missing, unreadable or corrupt", path));
+  const std::string& text = *read;
   std::string kver;
   std::vector<IndexedModule> modules;
   std::vector<std::pair<std::string, std::string>> aliases;

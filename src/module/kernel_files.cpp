@@ -32,7 +32,7 @@ std::optional<std::vector<std::string>> read_lines(const std::string& path) {
 }
 
 // A file's text, gunzipped when it is gzip-compressed (SUSE keeps /boot/symvers-KVER.gz): zlib reads
-// plain files as they are.
+// plain files as they are. nullopt: unreadable, corrupt or truncated.
 std::optional<std::string> read_maybe_gzipped(const std::string& path) {
   gzFile f = ::gzopen(path.c_str(), "rb");
   if (!f) return std::nullopt;
@@ -40,7 +40,10 @@ std::optional<std::string> read_maybe_gzipped(const std::string& path) {
   char buf[65536];
   int n;
   while ((n = ::gzread(f, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  bool ok = n == 0;
+  // A truncated stream ends like a complete one; zlib tells it apart only through gzerror.
+  int err = Z_OK;
+  ::gzerror(f, &err);
+  bool ok = n == 0 && err == Z_OK;
   ::gzclose(f);
   if (!ok) return std::nullopt;
   return text;

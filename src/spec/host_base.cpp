@@ -104,7 +104,21 @@ std::string tool_package_spec(const std::string& version, const std::string& rel
        "[Install]\nWantedBy=multi-user.target\nEOF\n";
   s += "ln -s ../kmpkit-purge-kernels.service "
        "%{buildroot}/usr/lib/systemd/system/multi-user.target.wants/kmpkit-purge-kernels.service\n";
+  // After boot: each device without an installed driver, with the package that would drive it,
+  // into the journal (kmpkit drivers; the offline index of the kernel package).
+  s += "cat > %{buildroot}/usr/lib/systemd/system/kmpkit-missing-drivers.service <<'EOF'\n"
+       "[Unit]\nDescription=Report devices without an installed driver and the packages that drive them (kmpkit)\n"
+       "After=multi-user.target\n"
+       "[Service]\nType=oneshot\nExecStart=/usr/bin/kmpkit drivers --missing\n"
+       "[Install]\nWantedBy=multi-user.target\nEOF\n";
+  s += "ln -s ../kmpkit-missing-drivers.service "
+       "%{buildroot}/usr/lib/systemd/system/multi-user.target.wants/kmpkit-missing-drivers.service\n";
+  s += "mkdir -p %{buildroot}/etc/modprobe.d && touch %{buildroot}/etc/modprobe.d/90-kmpkit-missing-drivers.conf\n";
   s += "\n%files\n/usr/bin/kmpkit\n%dir /var/lib/kmpkit\n%dir /var/lib/kmpkit/initrd\n%dir /var/log/kmpkit\n";
+  // The modprobe hints `kmpkit drivers --write-rules` keeps current (kernel packages' refresh).
+  s += "%ghost %attr(0644,root,root) /etc/modprobe.d/90-kmpkit-missing-drivers.conf\n";
+  s += "/usr/lib/systemd/system/kmpkit-missing-drivers.service\n"
+       "/usr/lib/systemd/system/multi-user.target.wants/kmpkit-missing-drivers.service\n";
   s += "/usr/lib/systemd/system/kmpkit-purge-kernels.service\n"
        "/usr/lib/systemd/system/multi-user.target.wants/kmpkit-purge-kernels.service\n";
   return s;

@@ -32,7 +32,8 @@ nlohmann::json boot(const std::string& profile, const std::string& out, const st
 
 TEST(Boot, Q35VirtioBootsFromItsHardwareSelectedInstall) {
   std::string out = temp_dir("kmpkit-boot-q35");
-  auto report = boot("q35-virtio", out, "--repo " + q(real_repo().repo) + " --initrd-scenario");
+  const std::string hook = source_dir() + "/scripts/boot/missing-driver-hook";
+  auto report = boot("q35-virtio", out, "--repo " + q(real_repo().repo) + " --initrd-scenario --hook " + q(hook));
   std::cout << report.dump(1).substr(0, 6000) << "\n";
   ASSERT_TRUE(report.value("booted", false)) << report.value("error", std::string("no report"));
   EXPECT_TRUE(report["root_from_initrd"].get<bool>());
@@ -49,6 +50,47 @@ TEST(Boot, Q35VirtioBootsFromItsHardwareSelectedInstall) {
   ASSERT_TRUE(report["initrd_scenario"].is_array()) << report["initrd_scenario"];
   for (const auto& step : report["initrd_scenario"])
     EXPECT_EQ(step["initrd_regenerations"], step["goal"]) << step["transaction"];
+
+  // Issue 10 booted: the disk moves to a machine with another network card (e1000e) and another
+  // disk controller (NVMe). First boot there: the devices without a driver and their packages are
+  // named (kmpkit drivers, the journal, modprobe); the administrator installs them from a local
+  // medium holding the repository (no network). Second boot: every device driven.
+  const std::string guest_a = out + "/work/guest";
+  auto own = nlohmann::json::parse(pl::read_text(guest_a + "/drivers-before.json"));
+  EXPECT_TRUE(own["missing_packages"].empty()) << own["missing_packages"];
+  for (const auto& k : own["kmps"]) EXPECT_NE(k["reasons"][0]["kind"], "none") << k.dump();
+
+  std::string first = temp_dir("kmpkit-boot-newhw-1");
+  auto r1 = boot("q35-e1000e-nvme", first, "--image-from " + q(out) + " --media " + q(real_repo().repo));
+  ASSERT_TRUE(r1.value("booted", false)) << r1.value("error", std::string("no report"));
+  const std::string g1 = first + "/work/guest";
+  auto before = nlohmann::json::parse(pl::read_text(g1 + "/drivers-before.json"));
+  std::set<std::string> lacking;
+  for (const auto& d : before["devices"])
+    if (d["state"] == "in-index")
+      for (const auto& m : d["drivers"]) lacking.insert(m["module"].get<std::string>());
+  EXPECT_TRUE(lacking.count("e1000e")) << before.dump().substr(0, 3000);
+  EXPECT_TRUE(lacking.count("nvme")) << before.dump().substr(0, 3000);
+  auto journal = pl::read_text(g1 + "/missing-drivers-journal.txt");
+  EXPECT_NE(journal.find("e1000e-kmp-amd64"), std::string::npos) << journal;
+  auto hints = pl::read_text(g1 + "/modprobe-hints.txt") + pl::read_text(g1 + "/modprobe-hints-journal.txt");
+  EXPECT_NE(hints.find("module e1000e is not installed"), std::string::npos) << hints;
+  EXPECT_NE(hints.find("zypper install e1000e-kmp-amd64"), std::string::npos) << hints;
+  EXPECT_EQ(pl::read_text(g1 + "/drivers-install.exit"), "0\n") << pl::read_text(g1 + "/drivers-install.txt");
+  auto after = nlohmann::json::parse(pl::read_text(g1 + "/drivers-after.json"));
+  EXPECT_TRUE(after["missing_packages"].empty()) << after["missing_packages"];
+  std::cout << "new hardware, first boot: lacking " << lacking.size() << " modules; installed from the medium in "
+            << pl::read_text(g1 + "/drivers-install.seconds") << "  " << pl::read_text(g1 + "/drivers-install.txt") << "\n";
+
+  std::string second = temp_dir("kmpkit-boot-newhw-2");
+  auto r2 = boot("q35-e1000e-nvme", second, "--image-from " + q(first));
+  ASSERT_TRUE(r2.value("booted", false)) << r2.value("error", std::string("no report"));
+  EXPECT_TRUE(r2["ground_truth_missing"].empty()) << r2["ground_truth_missing"];
+  EXPECT_TRUE(r2["load_failures"].empty()) << r2["load_failures"];
+  EXPECT_EQ(r2["verify_exit"], 0) << pl::read_text(second + "/verify.txt");
+  auto modules2 = r2["loaded_modules"];
+  for (const char* m : {"e1000e", "nvme"})
+    EXPECT_NE(std::find(modules2.begin(), modules2.end(), m), modules2.end()) << m;
 }
 
 // Issue 18 booted: three kernels installed by `zypper up` (no KABI change between them, so A's

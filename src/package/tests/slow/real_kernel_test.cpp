@@ -234,6 +234,71 @@ TEST(PackagedKernel, CloudMicrovmHardwareInstall) {
   EXPECT_LT(h.bytes, 100u * 1000 * 1000);
 }
 
+// Issue 10's flow in a zypper root: installed for q35-virtio, the machine's disk moves to
+// cloud-microvm's hardware. The kernel package's offline index names the packages its devices lack,
+// modprobe's hint rules follow what is installed, every installed KMP says why it is there, and
+// `kmpkit drivers --install` installs what is missing from the root's configured repository.
+TEST(PackagedKernel, MissingDriversOfOtherHardwareAreNamedAndInstalled) {
+  std::string profiles = hw_profiles_dir();
+  if (profiles.empty()) GTEST_SKIP() << "no hardware profiles";
+  const auto& r = real_repo();
+  auto h = install_for_profile("q35-virtio");
+  ASSERT_TRUE(fs::exists(h.root + "/usr/lib/kmpkit/drivers/" + r.kver + ".index.gz"));
+  const std::string rules_file = h.root + "/etc/modprobe.d/90-kmpkit-missing-drivers.conf";
+  auto rules = pl::read_text(rules_file);
+  ASSERT_FALSE(rules.empty()) << "the refresh of the kernel package writes the modprobe hints";
+  for (const auto& m : h.modules) EXPECT_EQ(rules.find("install " + m + " "), std::string::npos) << m;
+  EXPECT_NE(rules.find("install e1000e "), std::string::npos);
+
+  const std::string kmpkit = q(kmpkit_binary()) + " drivers --root " + q(h.root);
+  // Every installed KMP of the hardware install has a reason; the devices it was installed for are named.
+  auto own = run(kmpkit + " --hardware " + q(profiles + "/q35-virtio/modalias.tsv") + " --json");
+  ASSERT_EQ(own.exit_code, 0) << own.err;
+  auto oj = nlohmann::json::parse(own.out);
+  EXPECT_TRUE(oj["missing_packages"].empty()) << oj["missing_packages"].dump();
+  size_t by_device = 0;
+  for (const auto& k : oj["kmps"]) {
+    ASSERT_FALSE(k["reasons"].empty());
+    EXPECT_NE(k["reasons"][0]["kind"], "none") << k.dump();
+    for (const auto& why : k["reasons"]) by_device += why["kind"] == "device";
+  }
+  EXPECT_GT(oj["kmps"].size(), 10u);
+  EXPECT_GT(by_device, 5u);
+  std::cout << "q35-virtio root: " << oj["kmps"].size() << " KMPs explained, " << rules.size()
+            << " bytes of modprobe hints\n";
+
+  // Other hardware: the missing packages are named offline, then installed from the repository.
+  const std::string other = profiles + "/cloud-microvm/modalias.tsv";
+  auto before = run(kmpkit + " --hardware " + q(other) + " --json");
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  auto bj = nlohmann::json::parse(before.out);
+  ASSERT_FALSE(bj["missing_packages"].empty());
+  std::cout << "cloud-microvm devices lack: " << bj["missing_packages"].dump() << "\n";
+  for (const auto& d : bj["devices"])
+    EXPECT_NE(d["state"], "in-index") << "the root's configured repository has every KMP: " << d.dump();
+  auto inst = run(kmpkit + " --hardware " + q(other) + " --install");
+  ASSERT_EQ(inst.exit_code, 0) << inst.out << inst.err;
+  auto after = nlohmann::json::parse(run(kmpkit + " --hardware " + q(other) + " --json").out);
+  EXPECT_TRUE(after["missing_packages"].empty()) << after["missing_packages"].dump();
+  for (const auto& d : after["devices"])
+    EXPECT_TRUE(d["state"] == "installed" || d["state"] == "built-in" || d["state"] == "no-driver") << d.dump();
+  for (const auto& k : after["kmps"])
+    for (const auto& p : bj["missing_packages"])
+      if (k["package"] == p) EXPECT_EQ(k["reasons"].back()["kind"], "user") << k.dump();
+  auto rules_after = pl::read_text(rules_file);
+  for (const auto& p : bj["missing_packages"])
+    for (const auto& k : after["kmps"])
+      if (k["package"] == p)
+        for (const auto& m : k["modules"]) {
+          std::string name = m.get<std::string>();
+          name = name.substr(0, name.find('.'));
+          std::replace(name.begin(), name.end(), '-', '_');
+          EXPECT_EQ(rules_after.find("install " + name + " "), std::string::npos) << name << " is installed now";
+        }
+  auto problems = pl::verify_problems(h.root);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+}
+
 TEST(PackagedKernel, PatternsWithZypper) {
   const auto& r = real_repo();
   std::string root = pl::new_root("kmpkit-real-pattern");
