@@ -16,10 +16,15 @@ median_seconds() {
 # ratio A B : A / B with 2 decimals
 ratio() { echo "scale=2; $1 / $2" | bc -l | sed 's/^\./0./'; }
 
+# KMPKIT (a built kmpkit) and KMPKIT_KERNEL_ROOT both set: used as they are, nothing is set up.
 bench_setup() {
   cd "$(dirname "${BASH_SOURCE[1]}")/.."
-  eval "$(scripts/test-setup.sh | tail -1)"
-  export KMPKIT_KERNEL_ROOT KMPKIT_TEST_MODULES
+  if [ -n "${KMPKIT:-}" ] && [ -n "${KMPKIT_KERNEL_ROOT:-}" ]; then
+    export KMPKIT_KERNEL_ROOT
+  else
+    eval "$(scripts/test-setup.sh | tail -1)"
+    export KMPKIT_KERNEL_ROOT KMPKIT_TEST_MODULES
+    KMPKIT=$PWD/build/src/kmpkit
+  fi
   KVER=$(cat "$KMPKIT_KERNEL_ROOT/KVER")
-  KMPKIT=$PWD/build/src/kmpkit
 }

@@ -42,13 +42,17 @@ std::optional<std::string> satisfied_by(const rpmdb::InstalledPackage& kmp, cons
   return std::nullopt;
 }
 
-// "modalias(kernel-amd64:pci:v00008086d*...)" → the device pattern, percent-encoded as in rpm.
+// "modalias(kernel-amd64:pci:v00008086d*...)", "modalias(kmp-for(e1000e-kmp-amd64-17e6eff7):pci:...)"
+// → the device pattern, percent-encoded as in rpm.
 std::optional<std::string> modalias_pattern(const std::string& supplement) {
   const std::string_view prefix = "modalias(";
   if (supplement.rfind(prefix, 0) != 0 || supplement.back() != ')') return std::nullopt;
   std::string inner = supplement.substr(prefix.size(), supplement.size() - prefix.size() - 1);
-  auto colon = inner.find(':');  // "kernel-FLAVOR:" names the kernel the supplement is for
-  if (colon != std::string::npos && inner.rfind("kernel-", 0) == 0) inner = inner.substr(colon + 1);
+  // "kernel-FLAVOR:" or "kmp-for(NAME):" (the kabi scheme) names the package the supplement is
+  // for; a bus ("pci", "acpi*") has neither '-' nor '('.
+  auto colon = inner.find(':');
+  if (colon != std::string::npos && inner.substr(0, colon).find_first_of("-(") != std::string::npos)
+    inner = inner.substr(colon + 1);
   return inner;
 }
 
