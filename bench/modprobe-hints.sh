@@ -2,7 +2,7 @@
 # What the modprobe hints of `kmpkit drivers --write-rules` cost a normal modprobe. A root holds what
 # q35-virtio's devices need (Debian's modprobe resolves them in the whole build; their files and
 # dependencies are copied), its database by Debian's depmod, and the kernel package's driver index;
-# every other module of the build gets an `install` rule (~3900 lines). Timed: `modprobe -n` of an
+# every other module of the build gets a hint alias (~3950 lines). Timed: `modprobe -n` of an
 # installed module (virtio_net) and of an absent one (e1000e), with the rules and with an empty
 # modprobe.d, median of RUNS runs each (default 300), in microseconds.
 #   bench/modprobe-hints.sh [SPLIT_DIR]   SPLIT_DIR: a `kmpkit split` output (its driver-index.gz);
@@ -11,7 +11,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_setup
 RUNS=${RUNS:-300}
-work=$(mktemp -d -t kmpkit-bench-hints.XXXXXX); trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d -t kmpkit-bench-hints.XXXXXX)
+[ -n "${KEEP:-}" ] && echo "keeping $work" || trap 'rm -rf "$work"' EXIT
 split=${1:-}
 if [ -z "$split" ]; then
   split=$work/split
@@ -34,7 +35,7 @@ done
 depmod -b "$root" "$KVER"
 install -D -m 0644 "$split/driver-index.gz" "$root/usr/lib/kmpkit/drivers/$KVER.index.gz"
 "$KMPKIT" drivers --root "$root" --write-rules
-rules=$(grep -c '^install' "$root/etc/modprobe.d/90-kmpkit-missing-drivers.conf")
+rules=$(grep -c '^alias' "$root/etc/modprobe.d/90-kmpkit-missing-drivers.conf")
 echo "root: $(find "$rmods" -name '*.ko*' | wc -l) modules installed, $rules hint rules ($(stat -c %s "$root/etc/modprobe.d/90-kmpkit-missing-drivers.conf") bytes)"
 
 python3 - "$RUNS" "$root" "$work/noconf" "$KVER" <<'PY'

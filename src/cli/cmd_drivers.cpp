@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <set>
 #include <iostream>
 #include <memory>
 
@@ -19,6 +21,7 @@
 #include "hardware/device_source.hpp"
 #include "install/zypper_install.hpp"
 #include "util/error.hpp"
+#include "util/process.hpp"
 
 namespace kmpkit::cli {
 namespace {
@@ -97,6 +100,36 @@ std::string running_kernel() {
   return ::uname(&u) == 0 ? u.release : "";
 }
 
+// The module is there after all (rules older than the last install): modprobe it with every
+// modprobe.d file but the hints (their alias would send it here again).
+int load_without_hints(std::string module, const std::vector<std::string>& options) {
+  if (module.rfind(drivers::kHintPrefix, 0) == 0) module = module.substr(std::string_view(drivers::kHintPrefix).size());
+  char dir_template[] = "/run/kmpkit-modprobe.XXXXXX";
+  const char* dir = ::mkdtemp(dir_template);
+  if (!dir) {
+    fmt::print(stderr, "kmpkit drivers: cannot create a directory in /run to load {}\n", module);
+    return exit_code::io_error;
+  }
+  const std::string hints = std::filesystem::path(drivers::kMissingRulesPath).filename().string();
+  std::set<std::string> seen;  // kmod: a file name in an earlier directory hides the later ones
+  for (const char* d : {"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d", "/usr/lib/modprobe.d"}) {
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(d, ec); !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (!name.ends_with(".conf") || name == hints || !seen.insert(name).second) continue;
+      std::filesystem::create_symlink(it->path(), std::string(dir) + "/" + name, ec);
+    }
+  }
+  std::vector<std::string> argv = {"modprobe", "-C", dir, module};
+  argv.insert(argv.end(), options.begin(), options.end());
+  ProcessOptions o;
+  o.capture_stdout = o.capture_stderr = false;
+  auto r = run_process(argv, o);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return r.started ? r.exit_code : exit_code::input_missing;
+}
+
 // What the generated modprobe.d rule runs (MODPROBE_MODULE set by kmod): load the module when it is
 // there after all, else name its package on the terminal and in the journal.
 int run_hint(const DriversArgs& a) {
@@ -107,16 +140,7 @@ int run_hint(const DriversArgs& a) {
   }
   std::string kver = a.kernel.empty() ? running_kernel() : a.kernel;
   std::string msg = drivers::modprobe_hint(a.root, kver, module);
-  if (msg.empty()) {
-    std::vector<std::string> argv = {"modprobe", "--ignore-install", module};
-    argv.insert(argv.end(), a.module_options.begin(), a.module_options.end());
-    std::vector<char*> c;
-    for (auto& s : argv) c.push_back(s.data());
-    c.push_back(nullptr);
-    ::execvp("modprobe", c.data());
-    fmt::print(stderr, "kmpkit drivers: cannot run modprobe\n");
-    return exit_code::input_missing;
-  }
+  if (msg.empty()) return load_without_hints(module, a.module_options);
   fmt::print(stderr, "kmpkit: {}\n", msg);
   ::openlog("kmpkit", LOG_PID, LOG_USER);
   ::syslog(LOG_WARNING, "%s", msg.c_str());

@@ -267,13 +267,13 @@ TEST(MissingRules, ExactAsModulesComeAndGoAndNeverShadowAnInstalledModule) {
   f.install_module("e1000e");
   f.depmod_root();
   ASSERT_TRUE(write_missing_driver_rules(f.root, missing_driver_rules(f.root)));
-  EXPECT_EQ(read_text(f.root + kMissingRulesPath).find("install e1000e "), std::string::npos);
+  EXPECT_EQ(read_text(f.root + kMissingRulesPath).find("alias e1000e "), std::string::npos);
   EXPECT_EQ(modprobe_hint(f.root, f.kver, "e1000e"), "");  // there after all: the hint loads it
   EXPECT_NE(dry("e1000e").out.find("insmod"), std::string::npos);
   fs::remove(f.root + "/lib/modules/" + f.kver + "/" + f.path_of.at("e1000e"));
   f.depmod_root();
   ASSERT_TRUE(write_missing_driver_rules(f.root, missing_driver_rules(f.root)));
-  EXPECT_NE(read_text(f.root + kMissingRulesPath).find("install e1000e "), std::string::npos);
+  EXPECT_NE(read_text(f.root + kMissingRulesPath).find("alias e1000e kmpkit_hint_e1000e\n"), std::string::npos);
 }
 
 TEST(DriversCommand, JsonReportRulesAndTheHint) {
@@ -287,7 +287,7 @@ TEST(DriversCommand, JsonReportRulesAndTheHint) {
   auto human = run(kmpkit + " drivers --root " + shell_quote(f.root) + " --hardware " + shell_quote(profile) + " --missing");
   ASSERT_EQ(human.exit_code, 0) << human.err;
   EXPECT_NE(human.out.find("kmpkit drivers --install --root " + f.root), std::string::npos) << human.out;
-  auto hint = run("MODPROBE_MODULE=e1000e " + kmpkit + " drivers --root " + shell_quote(f.root) + " --kernel " + f.kver +
+  auto hint = run("MODPROBE_MODULE=kmpkit_hint_e1000e " + kmpkit + " drivers --root " + shell_quote(f.root) + " --kernel " + f.kver +
                   " --modprobe-hint");
   EXPECT_EQ(hint.exit_code, 3);
   EXPECT_NE(hint.err.find("kmpkit: module e1000e is not installed for " + f.kver), std::string::npos) << hint.err;
