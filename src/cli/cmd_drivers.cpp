@@ -61,17 +61,22 @@ nlohmann::json to_json(const drivers::DriversReport& r, const std::vector<std::s
   return j;
 }
 
+bool has_driver(drivers::DriverState s) {
+  return s == drivers::DriverState::Loaded || s == drivers::DriverState::Installed || s == drivers::DriverState::BuiltIn;
+}
+
 void print_human(const drivers::DriversReport& r, bool missing_only) {
-  size_t without = 0;
-  for (const auto& d : r.devices)
-    if (d.state != drivers::DriverState::Loaded && d.state != drivers::DriverState::Installed &&
-        d.state != drivers::DriverState::BuiltIn)
-      ++without;
-  fmt::print("kernel {} in {}: {} devices, {} without an installed driver\n", r.kernel, r.root, r.devices.size(), without);
+  size_t lacking = 0, none = 0;
   for (const auto& d : r.devices) {
-    bool has = d.state == drivers::DriverState::Loaded || d.state == drivers::DriverState::Installed ||
-               d.state == drivers::DriverState::BuiltIn;
-    if (missing_only && has) continue;
+    if (d.state == drivers::DriverState::None) ++none;
+    else if (!has_driver(d.state)) ++lacking;
+  }
+  fmt::print("kernel {} in {}: {} devices, {} lacking a driver that the kernel build has, {} with no driver module "
+             "(bridges, built-in platform devices)\n",
+             r.kernel, r.root, r.devices.size(), lacking, none);
+  for (const auto& d : r.devices) {
+    // --missing: only what installing a package would change.
+    if (missing_only && (has_driver(d.state) || d.state == drivers::DriverState::None)) continue;
     std::string mods;
     for (const auto& c : d.drivers)
       if (c.state == d.state) mods += (mods.empty() ? "" : ",") + c.module + (c.package.empty() ? "" : " (" + c.package + ")");

@@ -177,6 +177,7 @@ DriversReport report_drivers(const DriversRequest& req) {
     DeviceDrivers dd{dev, {}, DriverState::None};
     std::set<std::string> seen;
     for (const auto& m : lookup.lookup(dev.modalias)) {
+      if (!seen.insert(m.name).second) continue;  // several of its aliases match
       DriverCandidate c{m.name, "", DriverState::BuiltIn};
       if (!m.path.empty()) {
         c.state = running && loaded(m.name) ? DriverState::Loaded : DriverState::Installed;
@@ -189,7 +190,6 @@ DriversReport report_drivers(const DriversRequest& req) {
         if (c.package.empty() && index)
           if (auto* im = index->find_module(m.name)) c.package = im->package;
       }
-      seen.insert(m.name);
       dd.drivers.push_back(c);
     }
     if (index)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Makes a hardware profile's device list and ground truth from a boot of that machine
+# (hw-profiles/README.md), for machines made from QEMU's device models rather than captured:
+#
+#   scripts/boot/profile-from-boot.sh BOOT_OUT_DIR PROFILE_DIR [KERNEL_ROOT]
+#
+# BOOT_OUT_DIR is a scripts/boot-test.sh --out folder of a boot on PROFILE_DIR's machine (its
+# report's `devices`: every sysfs modalias file of the booted machine). Writes
+#   PROFILE_DIR/modalias.tsv       "<sysfs path>/modalias<TAB><modalias>" a line, as captured profiles
+#   PROFILE_DIR/loaded-modules.txt what Debian's modprobe -R resolves for those devices in the whole
+#                                  build of KERNEL_ROOT (default: scripts/fetch-kernel.sh), loadable
+#                                  modules only, with their modules.dep dependencies
+set -euo pipefail
+out=${1:?BOOT_OUT_DIR}; profile=${2:?PROFILE_DIR}
+here=$(cd "$(dirname "$0")/.." && pwd)
+kroot=${3:-$("$here/fetch-kernel.sh" | tail -1)}
+kver=$(cat "$kroot/KVER")
+devices=$out/work/guest/devices
+[ -s "$devices" ] || { echo "profile-from-boot: $devices is missing (did the machine boot?)" >&2; exit 2; }
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+full=$work/lib/modules/$kver; mkdir -p "$full" "$work/noconf"
+ln -s "$kroot/lib/modules/$kver/kernel" "$full/kernel"
+cp "$kroot/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$full/"
+depmod -b "$work" "$kver"
+awk -F'\t' '$2 != "" {print $1 "/modalias\t" $2}' "$devices" | LC_ALL=C sort -u > "$profile/modalias.tsv"
+cut -f2 "$profile/modalias.tsv" | while read -r a; do
+  modprobe -C "$work/noconf" -d "$work" -S "$kver" --show-depends "$a" 2>/dev/null | awk '$1 == "insmod" {print $2}'
+done | sed 's|.*/||; s|\.ko.*||; s|-|_|g' | LC_ALL=C sort -u > "$profile/loaded-modules.txt"
+echo "profile-from-boot: $(wc -l < "$profile/modalias.tsv") devices, $(wc -l < "$profile/loaded-modules.txt") modules in $profile"
