@@ -52,6 +52,9 @@ void compile_modules(const CompileRequest& r) {
   const std::string cmd = compile_command(r);
   ProcessOptions o;
   o.log_file = r.log_file;
+  // Plain ASCII quotes in the compiler's messages (they are quoted to the user); the kernel's
+  // Makefile unexports LC_ALL, so the other variables too.
+  o.env = {"LC_ALL=C", "LANG=C", "LC_CTYPE=C", "LC_MESSAGES=C"};
   auto res = run_process({"bash", "-c", "cd \"$1\" && eval \"$2\"", "kmpkit-kmp-build", r.source_dir, cmd}, o);
   if (res.ok()) return;
   auto [first_error, tail] = log_summary(r.log_file, 20);
