@@ -182,6 +182,10 @@ TEST(RealDkms, InBoxDriverReplacedByAnExternalBuild) {
   ASSERT_EQ(add.exit_code, 0) << add.out;
   EXPECT_EQ(modprobe(), "/lib/modules/" + kver + "/updates/dummy.ko");
   database_is_debians("with the external KMP");
+  // kmpkit verify sees both copies and says which one depmod uses (a warning, not an error).
+  auto verify = run(q(kmpkit_binary()) + " verify --root " + q(root) + " --kernel " + q(kver) + " 2>&1");
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  EXPECT_NE(verify.out.find("depmod uses updates/dummy.ko"), std::string::npos) << verify.out;
   auto info = run("modinfo -b " + q(root) + " -k " + q(kver) + " -F filename dummy");
   EXPECT_EQ(info.out, root + "/lib/modules/" + kver + "/updates/dummy.ko\n");
 
