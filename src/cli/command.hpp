@@ -18,5 +18,6 @@ void add_purge_kernels_command(CLI::App& app, int& exit_code); // cmd_purge_kern
 void add_install_command(CLI::App& app, int& exit_code);        // cmd_install.cpp
 void add_firmware_command(CLI::App& app, int& exit_code);       // cmd_firmware.cpp: firmware split
 void add_drivers_command(CLI::App& app, int& exit_code);        // cmd_drivers.cpp
+void add_kmp_command(CLI::App& app, int& exit_code);            // cmd_kmp.cpp: kmp build
 
 }  // namespace kmpkit::cli

@@ -9,6 +9,7 @@ inline constexpr int cycle = 4;          // module dependency cycle: nothing wri
 inline constexpr int tool_failed = 5;    // an external tool (rpmbuild, createrepo_c, zypper) failed
 inline constexpr int inconsistent = 6;   // verify: the system is not consistent
 inline constexpr int io_error = 7;       // writing output failed (disk full, permissions); old state kept
+inline constexpr int excluded = 8;       // kmp build: the source excludes this kernel (BUILD_EXCLUSIVE_*)
 }  // namespace kmpkit::exit_code
 
 #include "util/error.hpp"

@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("kmpkit ") + KMPKIT_VERSION);
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 partial (some inputs unreadable), 2 usage, 3 input or tool missing,\n"
-             "4 dependency cycle, 5 external tool failed, 6 inconsistent system, 7 write error.\n"
+             "4 dependency cycle, 5 external tool failed, 6 inconsistent system, 7 write error,\n"
+             "8 kernel excluded by the source (kmp build).\n"
              "Run 'kmpkit COMMAND --help' for a command's options.");
   int exit_code = kmpkit::exit_code::ok;
   kmpkit::cli::add_scan_command(app, exit_code);
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   kmpkit::cli::add_purge_kernels_command(app, exit_code);
   kmpkit::cli::add_firmware_command(app, exit_code);
   kmpkit::cli::add_drivers_command(app, exit_code);
+  kmpkit::cli::add_kmp_command(app, exit_code);
   if (auto name = kmpkit::cli::unknown_command(app, argc, argv)) {
     std::fputs(kmpkit::cli::unknown_command_message(app, *name).c_str(), stderr);
     return kmpkit::exit_code::usage;

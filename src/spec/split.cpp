@@ -20,10 +20,7 @@ namespace fs = std::filesystem;
 namespace kmpkit::spec {
 namespace {
 
-// DIR and DIR/lists, emptied of an earlier split's specs and lists (replaced as a whole).
-// The generator pinned as DIR/bin/kmpkit and DIR/bin/kmpkit-depgen (the lean one rpm runs per
-// file, found beside %__kmpkit): a rebuilt or reinstalled kmpkit cannot change (or break) a build
-// of these specs halfway. A hard link costs nothing; a copy across file systems.
+// One pinned file: a hard link costs nothing; a copy across file systems.
 void pin_file(const fs::path& from, const fs::path& pinned) {
   std::error_code ec;
   fs::remove(pinned, ec);
@@ -33,24 +30,6 @@ void pin_file(const fs::path& from, const fs::path& pinned) {
     fs::copy_file(from, pinned, fs::copy_options::overwrite_existing, ec);
   }
   if (ec) throw Error(ErrorKind::Write, fmt::format("cannot copy {} to {}: {}", from.string(), pinned.string(), ec.message()));
-}
-
-void pin_generator(const fs::path& dir, const std::string& binary) {
-  std::error_code ec;
-  fs::create_directories(dir / "bin", ec);
-  pin_file(binary, dir / "bin" / "kmpkit");
-  const fs::path lean = fs::path(binary).parent_path() / "kmpkit-depgen";
-  const fs::path pinned_lean = dir / "bin" / "kmpkit-depgen";
-  if (fs::is_regular_file(lean, ec)) {
-    pin_file(lean, pinned_lean);
-    return;
-  }
-  // A kmpkit without its lean generator beside it: rpm runs `kmpkit depgen` through a script.
-  fs::remove(pinned_lean, ec);
-  write_file(pinned_lean.string(), "#!/bin/sh\nexec \"$(dirname \"$0\")/kmpkit\" depgen \"$@\"\n");
-  fs::permissions(pinned_lean, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                   fs::perms::others_read | fs::perms::others_exec, ec);
-  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot make {} executable: {}", pinned_lean.string(), ec.message()));
 }
 
 // What the generator reads beside the specs: the kabi scheme's kmp-for() prefixes, the softdep
@@ -103,6 +82,25 @@ std::vector<SpecEntry> write_support_specs(const fs::path& dir, const package::P
 
 }  // namespace
 
+void pin_generator(const std::string& dir_text, const std::string& binary) {
+  const fs::path dir = dir_text;
+  std::error_code ec;
+  fs::create_directories(dir / "bin", ec);
+  pin_file(binary, dir / "bin" / "kmpkit");
+  const fs::path lean = fs::path(binary).parent_path() / "kmpkit-depgen";
+  const fs::path pinned_lean = dir / "bin" / "kmpkit-depgen";
+  if (fs::is_regular_file(lean, ec)) {
+    pin_file(lean, pinned_lean);
+    return;
+  }
+  // A kmpkit without its lean generator beside it: rpm runs `kmpkit depgen` through a script.
+  fs::remove(pinned_lean, ec);
+  write_file(pinned_lean.string(), "#!/bin/sh\nexec \"$(dirname \"$0\")/kmpkit\" depgen \"$@\"\n");
+  fs::permissions(pinned_lean, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                   fs::perms::others_read | fs::perms::others_exec, ec);
+  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot make {} executable: {}", pinned_lean.string(), ec.message()));
+}
+
 std::string packaged_suffix(const std::string& path, const std::string& compress_modules) {
   if (!path.ends_with(".ko")) return {};  // already compressed in the tree: kept as it is
   if (compress_modules == "zstd") return ".zst";
@@ -124,7 +122,7 @@ SplitResult write_split(const package::PackagePlan& plan, const KernelInventory&
   SplitResult result;
   const fs::path dir = o.out_dir;
   prepare_split_directory(dir.string());
-  if (!o.kmpkit_binary.empty()) pin_generator(dir, o.kmpkit_binary);
+  if (!o.kmpkit_binary.empty()) pin_generator(dir.string(), o.kmpkit_binary);
   write_generator_inputs(dir, plan, inv, o);
 
   const std::string module_root = fs::absolute(inv.tree.module_dir).lexically_normal().string();

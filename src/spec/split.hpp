@@ -43,6 +43,11 @@ struct SplitResult {
 // missing (Module.symvers) or a module path rpm cannot list.
 SplitResult write_split(const package::PackagePlan& plan, const KernelInventory& inventory, const SplitOptions& options);
 
+// The generator pinned as DIR/bin/kmpkit and DIR/bin/kmpkit-depgen (the lean one rpm runs per
+// file, found beside %__kmpkit): a rebuilt or reinstalled kmpkit cannot change (or break) a build
+// of specs there halfway (the specs' %__kmpkit; kmp/ pins it for its KMP specs too). Throws Error(Write).
+void pin_generator(const std::string& dir, const std::string& kmpkit_binary);
+
 // The number of shard specs used when SplitOptions::shards is 0.
 unsigned automatic_shards(size_t kmps);
 

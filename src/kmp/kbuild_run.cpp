@@ -1,0 +1,78 @@
+#include "kmp/kbuild_run.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "util/error.hpp"
+#include "util/process.hpp"
+#include "util/shell_quote.hpp"
+
+namespace fs = std::filesystem;
+
+namespace kmpkit::kmp {
+namespace {
+
+// The first "error:" line of a compiler log (what a user needs first), and the last lines.
+std::pair<std::string, std::string> log_summary(const std::string& file, size_t tail_lines) {
+  std::ifstream in(file);
+  std::string first_error;
+  std::deque<std::string> tail;
+  for (std::string l; std::getline(in, l);) {
+    if (first_error.empty() && (l.find(" error: ") != std::string::npos || l.find("*** ") != std::string::npos))
+      first_error = l;
+    tail.push_back(l);
+    if (tail.size() > tail_lines) tail.pop_front();
+  }
+  std::string t;
+  for (const auto& l : tail) t += "    " + l + "\n";
+  return {first_error, t};
+}
+
+}  // namespace
+
+std::string compile_command(const CompileRequest& r) {
+  unsigned jobs = r.jobs ? r.jobs : std::max(1u, std::thread::hardware_concurrency());
+  std::string make = fmt::format("make -j{} KERNELRELEASE={}", jobs, shell_quote(r.kver));
+  if (r.command.empty())
+    return fmt::format("{} -C {} M={} modules", make, shell_quote(r.make_dir), shell_quote(r.source_dir));
+  // DKMS: "${make_command/#make/make -j$parallel_jobs KERNELRELEASE=$kernelver}".
+  if (r.command.rfind("make", 0) == 0) return make + r.command.substr(4);
+  return r.command;
+}
+
+void compile_modules(const CompileRequest& r) {
+  for (const char* tool : {"make", "bash"})
+    if (!program_available(tool))
+      throw Error(ErrorKind::Input, fmt::format("{} not found in PATH (install build-essential)", tool));
+  const std::string cmd = compile_command(r);
+  ProcessOptions o;
+  o.log_file = r.log_file;
+  // Plain ASCII quotes in the compiler's messages (they are quoted to the user); the kernel's
+  // Makefile unexports LC_ALL, so the other variables too.
+  o.env = {"LC_ALL=C", "LANG=C", "LC_CTYPE=C", "LC_MESSAGES=C"};
+  auto res = run_process({"bash", "-c", "cd \"$1\" && eval \"$2\"", "kmpkit-kmp-build", r.source_dir, cmd}, o);
+  if (res.ok()) return;
+  auto [first_error, tail] = log_summary(r.log_file, 20);
+  throw Error(ErrorKind::Tool,
+              fmt::format("the module source does not compile against {} (`{}` exited with {}){}; the end of {}:\n{}",
+                          r.kver, cmd, res.exit_code,
+                          first_error.empty() ? "" : fmt::format(": {}", first_error), r.log_file, tail));
+}
+
+std::vector<std::string> built_module_files(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    if (it->is_regular_file(ec) && it->path().extension() == ".ko")
+      out.push_back(fs::relative(it->path(), dir, ec).string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace kmpkit::kmp
