@@ -1,6 +1,7 @@
 // A KMP whose module file is broken in an installed root (issue 14): the trigger path's depmod
-// (--skip-unreadable) writes the database anyway and names the module with its package; an
-// explicit depmod writes nothing; verify fails and says which package to reinstall.
+// (--skip-unreadable) writes the database anyway and names the module with its package, so a KMP
+// installed later is still found; an explicit depmod writes nothing; verify fails and says which
+// package to reinstall.
 #include <gtest/gtest.h>
 
 #include "package/tests/fixture_repo.hpp"
@@ -34,6 +35,15 @@ TEST(BrokenModule, DepmodAndVerifyNameThePackageToReinstall) {
   EXPECT_NE(trigger.err.find("kmpt_alias.ko.xz: "), std::string::npos) << trigger.err;
   EXPECT_NE(trigger.err.find(hint), std::string::npos) << trigger.err;
   EXPECT_NE(pl::read_text(md + "/modules.dep").find("kernel/drivers/pci/kmpt/kmpt_alias.ko.xz:\n"), std::string::npos);
+
+  // The trigger itself: another KMP installed with rpm runs the kernel package's file trigger. The
+  // new module is in the database despite the broken one, which the trigger names loudly.
+  auto rpm = run("rpm --root " + q(root) + " --dbpath /var/lib/rpm -i --nodeps " +
+                 q(f.repo + "/x86_64/kmpt_extra-kmp-amd64-" + f.kver.substr(0, f.kver.rfind('-')) + ".x86_64.rpm") +
+                 " 2>&1");
+  EXPECT_NE(pl::read_text(md + "/modules.dep").find("extra/kmpt_extra.ko:"), std::string::npos) << rpm.out;
+  EXPECT_NE(rpm.out.find("WARNING: 1 module(s) could not be read"), std::string::npos) << rpm.out;
+  EXPECT_NE(rpm.out.find(hint), std::string::npos) << rpm.out;
 
   auto strict = kmpkit("depmod -b " + q(root) + " " + f.kver);
   EXPECT_EQ(strict.exit_code, 1);
