@@ -134,7 +134,7 @@ int run(DepmodArgs& a) {
   if (r.outcome == depmod::Outcome::unreadable)
     fmt::print(stderr,
                "kmpkit depmod: {} module(s) could not be read: nothing written, the database is unchanged "
-               "(--skip-unreadable writes it without them, as the package triggers do)\n",
+               "(--skip-unreadable writes it anyway, as kmod's depmod and the package triggers do)\n",
                r.errors.size());
   if (!r.skipped.empty())
     fmt::print(stderr,
