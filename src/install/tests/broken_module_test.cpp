@@ -50,6 +50,10 @@ TEST(BrokenModule, DepmodAndVerifyNameThePackageToReinstall) {
   EXPECT_NE(strict.err.find(hint), std::string::npos) << strict.err;
   EXPECT_NE(strict.err.find("nothing written"), std::string::npos) << strict.err;
 
+  auto scan = kmpkit("scan -b " + q(root) + " " + f.kver);
+  EXPECT_EQ(scan.exit_code, 1);
+  EXPECT_NE(scan.err.find(hint), std::string::npos) << scan.err;
+
   auto v = kmpkit("verify --root " + q(root));
   EXPECT_EQ(v.exit_code, 6) << v.out << v.err;
   EXPECT_NE(v.out.find(hint), std::string::npos) << v.out;
