@@ -14,6 +14,7 @@
 #include "depmod/depmod.hpp"
 #include "depmod/store.hpp"
 #include "module/tree_walk.hpp"
+#include "rpmdb/file_owners.hpp"
 #include "cli/exit_codes.hpp"
 
 namespace kmpkit::cli {
@@ -104,7 +105,14 @@ int run(DepmodArgs& a) {
     for (const auto& [phase, ms] : r.phases) fmt::print(stderr, "  {:<18} {:7.2f} ms\n", phase, ms);
   if (!r.recovery.empty()) fmt::print(stderr, "kmpkit depmod: {}\n", r.recovery);
   for (const auto& w : r.warnings) fmt::print(stderr, "kmpkit depmod: warning: {}\n", w);
-  for (const auto& e : r.errors) fmt::print(stderr, "kmpkit depmod: {}\n", e);
+  if (!r.errors.empty()) {
+    // Each unreadable module with the package to reinstall, when the root has an rpm database.
+    std::vector<std::string> files;
+    for (const auto& e : r.errors) files.push_back(e.substr(0, e.find(": ")));
+    auto owners = rpmdb::file_owners(o.basedir, files);
+    for (size_t i = 0; i < r.errors.size(); ++i)
+      fmt::print(stderr, "kmpkit depmod: {}{}\n", r.errors[i], rpmdb::reinstall_hint(owners, files[i]));
+  }
   if (!r.cycles.empty()) {
     size_t modules = 0;
     for (const auto& c : r.cycles) modules += c.group_size;
@@ -124,8 +132,16 @@ int run(DepmodArgs& a) {
     fmt::print(stderr, "kmpkit depmod: nothing written, the database is unchanged\n");
   }
   if (r.outcome == depmod::Outcome::unreadable)
-    fmt::print(stderr, "kmpkit depmod: {} module(s) could not be read: nothing written, the database is unchanged\n",
+    fmt::print(stderr,
+               "kmpkit depmod: {} module(s) could not be read: nothing written, the database is unchanged "
+               "(--skip-unreadable writes it anyway, as kmod's depmod and the package triggers do)\n",
                r.errors.size());
+  if (!r.skipped.empty())
+    fmt::print(stderr,
+               "kmpkit depmod: WARNING: {} module(s) could not be read: the database was written with them listed "
+               "but without their aliases, symbols and dependencies, as kmod's depmod does (no device loads them; "
+               "`kmpkit verify` fails until they are reinstalled or removed)\n",
+               r.skipped.size());
   if (r.files) {
     // depmod -n: the text files, in depmod's order, on stdout.
     for (size_t i = 0; i < depmod::kDatabaseFileCount; ++i)
@@ -140,6 +156,7 @@ int run(DepmodArgs& a) {
   } else if (o.mode == depmod::Mode::incremental && r.cache_status != "used" && r.outcome == depmod::Outcome::written) {
     fmt::print(stderr, "kmpkit depmod: no usable cache ({}): read every module\n", r.cache_status);
   }
+  if (!r.skipped.empty()) return exit_code::partial;
   switch (r.outcome) {
     case depmod::Outcome::unreadable: return exit_code::partial;
     case depmod::Outcome::cycle: return exit_code::cycle;
@@ -165,6 +182,10 @@ void add_depmod_command(CLI::App& app, int& exit_code) {
                 "Re-read only modules whose file changed since the cache was written (the default when a "
                 "valid cache exists; without one every module is read)");
   cmd->add_flag("--full", a->full, "Read every module, ignoring the cache (which is rewritten)");
+  cmd->add_flag("--skip-unreadable", a->options.skip_unreadable,
+                "Write the database even when modules cannot be read (named on stderr, exit 1): they are listed "
+                "without aliases, symbols and dependencies, as kmod's depmod does; what the kernel package's "
+                "triggers run. Without it nothing is written");
   cmd->add_flag("--no-cache", a->no_cache, "Do not write " + std::string(depmod::kCacheFileName));
   cmd->add_flag("--sync", a->options.durable, "fsync the new files and directories (power-loss safety)");
   cmd->add_flag("--recover", a->recover_only,
@@ -182,8 +203,8 @@ void add_depmod_command(CLI::App& app, int& exit_code) {
   cmd->footer(
       "Writes lib/modules/KVER/modules.{dep,dep.bin,alias,alias.bin,softdep,symbols,symbols.bin,\n"
       "builtin.bin,builtin.alias.bin,devname} as one generation (old or new, never a mix) and\n"
-      "modules.kmpkit-cache. Exit codes: 0 ok, 1 some modules unreadable (named on stderr, nothing\n"
-      "written), 2 usage, 3 no such tree, 4 dependency cycle (nothing written), 7 write error\n"
+      "modules.kmpkit-cache. Exit codes: 0 ok, 1 some modules unreadable (named on stderr, with\n"
+      "their package; nothing written, or written without them with --skip-unreadable), 2 usage, 3 no such tree, 4 dependency cycle (nothing written), 7 write error\n"
       "(old database kept). See docs/depmod.md.");
   cmd->callback([a, &exit_code] { exit_code = run(*a); });
 }

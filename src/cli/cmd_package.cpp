@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/command.hpp"
 #include "cli/progress.hpp"
 #include "build/repo_builder.hpp"
@@ -27,6 +29,8 @@ struct SplitArgs {
   bool host_base = false;
   bool tool_package = false;
   bool check = false;
+  bool json = false;                   // --check: the report as JSON on stdout
+  std::string profiles_dir;            // --check: hardware profiles for the sets' costs
   std::vector<std::string> baselines;  // repositories (directories of rpms) of earlier builds
   std::vector<std::string> only;       // publish only the KMPs matching these globs
   bool with_deps = false;              // --only: also the KMPs they depend on (modinfo depends)
@@ -54,7 +58,67 @@ std::string ignored_option(const SplitArgs& a) {
   if (a.with_deps && a.only.empty()) return "--with-deps only adds to --only's KMPs: give --only GLOB too";
   if (a.check && !a.out.empty()) return "--check writes nothing, so --out has no use with it: drop one of them";
   if (a.check && a.host_base) return "--check builds nothing, so --host-base has no use with it: drop one of them";
+  if (a.json && !a.check) return "--json is the report of --check: give --check too";
+  if (!a.profiles_dir.empty() && !a.check) return "--hw-profiles is for the set costs of --check: give --check too";
   return "";
+}
+
+// "a, b, c" or "a, b, c and 4 more".
+std::string short_list(const std::vector<std::string>& names, size_t shown = 4) {
+  if (names.size() <= shown) return fmt::format("{}", fmt::join(names, ", "));
+  return fmt::format("{} and {} more", fmt::join(names.begin(), names.begin() + static_cast<long>(shown), ", "),
+                     names.size() - shown);
+}
+
+// What each module set costs a machine that installs it (package/set_cost.hpp).
+void print_set_costs(const spec::SplitJobResult& res) {
+  if (res.set_costs.empty()) return;
+  fmt::print("module sets: any device one of its modules drives installs the whole set and what it pulls in\n");
+  for (const auto& c : res.set_costs) {
+    std::string machines = res.profiles_dir.empty() ? "no hardware profiles found"
+                           : c.machines.empty()     ? "no profile's device"
+                                                    : "matches " + short_list(c.machines);
+    fmt::print("  {}: {} modules, {}; {} modalias patterns ({})\n", c.package, c.modules, mb(c.bytes),
+               c.modalias_patterns, machines);
+    if (c.pulls.empty())
+      fmt::print("    pulls in no other KMP\n");
+    else
+      fmt::print("    pulls in {} other KMPs ({}): {} → {} installed\n", c.pulls.size(), mb(c.pulled_bytes),
+                 short_list(c.pulls), mb(c.bytes + c.pulled_bytes));
+  }
+  if (!res.profiles_dir.empty()) fmt::print("  (profiles: {})\n", res.profiles_dir);
+}
+
+// split --check --json: the same report for programs (docs/policy.md); exit codes as without --json.
+int print_check_json(const spec::SplitJobResult& res, const SplitArgs& a) {
+  nlohmann::json j;
+  j["policy"] = res.policy_path;
+  j["kver"] = a.kver;
+  j["fits"] = res.ok();
+  j["problems"] = res.problems;
+  j["warnings"] = res.warnings;
+  j["builtin"] = res.builtin;
+  auto& unreadable = j["unreadable"] = nlohmann::json::array();
+  for (const auto& e : res.unreadable) unreadable.push_back({{"file", e.file}, {"error", e.message}});
+  if (res.ok()) {
+    j["kernel_package"] = res.plan.kernel.name;
+    j["kept_modules"] = res.plan.kernel.modules.size();
+    j["kmps"] = res.plan.kmps.size();
+    j["patterns"] = res.plan.patterns.size();
+    j["profiles"] = res.profiles_dir;
+    auto& sets = j["sets"] = nlohmann::json::array();
+    for (const auto& c : res.set_costs)
+      sets.push_back({{"package", c.package},
+                      {"modules", c.modules},
+                      {"bytes", c.bytes},
+                      {"modalias_patterns", c.modalias_patterns},
+                      {"machines", c.machines},
+                      {"pulls", c.pulls},
+                      {"pulled_bytes", c.pulled_bytes}});
+  }
+  fmt::print("{}\n", j.dump(2));
+  if (!res.unreadable.empty()) return exit_code::input_missing;
+  return res.problems.empty() ? exit_code::ok : exit_code::usage;
 }
 
 int run_split(const SplitArgs& a, const char* cmd) {
@@ -80,6 +144,7 @@ int run_split(const SplitArgs& a, const char* cmd) {
   req.release = a.release;
   req.scheme = a.scheme;
   req.kmpkit_binary = self_binary();
+  req.profiles_dir = a.profiles_dir;
   Progress progress("reading modules");
   req.progress = [&](size_t d, size_t t) { progress.update(d, t); };
   spec::SplitJobResult res;
@@ -91,6 +156,7 @@ int run_split(const SplitArgs& a, const char* cmd) {
     return exit_code::of(e.kind());
   }
   progress.finish();
+  if (a.json) return print_check_json(res, a);
   if (!res.unreadable.empty()) {
     for (const auto& e : res.unreadable) fmt::print(stderr, "kmpkit {}: {}: {}\n", cmd, e.file, e.message);
     fmt::print(stderr, "kmpkit {}: {} module(s) unreadable; nothing was written\n", cmd, res.unreadable.size());
@@ -112,6 +178,7 @@ int run_split(const SplitArgs& a, const char* cmd) {
                plan.patterns.size());
     if (!res.builtin.empty()) fmt::print("built into {} (present, nothing to package):\n", a.kver);
     for (const auto& b : res.builtin) fmt::print("  {}\n", b);
+    print_set_costs(res);
     return exit_code::ok;
   }
   for (const auto& w : res.split.warnings) fmt::print(stderr, "kmpkit {}: warning: {}\n", cmd, w);
@@ -194,7 +261,13 @@ void add_package_commands(CLI::App& app, int& exit_code) {
   auto split = std::make_shared<SplitArgs>();
   auto* s = app.add_subcommand("split", "Write the spec files and file lists of a kernel package, KMPs and patterns");
   add_split_options(s, *split);
-  s->add_flag("--check", split->check, "Only check the policy against the tree; write nothing");
+  s->add_flag("--check", split->check,
+              "Only check the policy against the tree (every problem in one run); write nothing; lists what each "
+              "module set costs: its modalias patterns, the hardware profiles it matches, the KMPs it pulls in");
+  s->add_flag("--json", split->json, "With --check: the report as JSON on stdout");
+  s->add_option("--hw-profiles", split->profiles_dir,
+                "With --check: directory of hardware profiles (NAME/modalias.tsv) the sets are matched against "
+                "(default: the shipped hw-profiles/)");
   s->footer("A policy name this kernel has built in is satisfied (--check lists them); one it has in no form is a "
             "warning (an error with --strict); a misspelt one is an error with a suggestion. Exit codes: 0 ok (also "
             "with warnings), 2 bad policy (every problem listed), 3 no such tree or unreadable modules, 7 write error.");

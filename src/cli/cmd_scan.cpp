@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/command.hpp"
+#include "rpmdb/file_owners.hpp"
 #include "cli/progress.hpp"
 #include "module/inventory.hpp"
 #include "module/module_json.hpp"
@@ -30,7 +31,14 @@ int run_scan(const ScanArgs& a) {
     return exit_code::of(e.kind());
   }
   progress.finish();
-  for (const auto& e : inv.errors) fmt::print(stderr, "kmpkit scan: {}: {}\n", e.file, e.message);
+  if (!inv.errors.empty()) {
+    // Each with the package to reinstall, when the root has an rpm database.
+    std::vector<std::string> files;
+    for (const auto& e : inv.errors) files.push_back(e.file);
+    auto owners = rpmdb::file_owners(a.basedir, files);
+    for (const auto& e : inv.errors)
+      fmt::print(stderr, "kmpkit scan: {}: {}{}\n", e.file, e.message, rpmdb::reinstall_hint(owners, e.file));
+  }
 
   if (a.json) {
     std::cout << inventory_to_json(inv).dump(1) << "\n";

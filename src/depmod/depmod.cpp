@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <system_error>
 #include <thread>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -152,17 +153,35 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   phase("read");
   if (!scan.errors.empty()) {
     for (const auto& e : scan.errors) report.errors.push_back(fmt::format("{}: {}", e.file, e.message));
-    return finish(Outcome::unreadable);
+    if (!options.skip_unreadable) return finish(Outcome::unreadable);
+    for (const auto& e : scan.errors) report.skipped.push_back(e.file);
   }
-  // read_modules keeps the input order and, without errors, returns one record per file.
+  // read_modules keeps the input order and returns one record per file it could read. An unreadable
+  // module (skip_unreadable) stays in the database as kmod's depmod keeps it: listed in modules.dep
+  // with no dependencies, aliases or symbols (modprobe then names its error); it is not cached, so
+  // every later run reads it again and warns again.
+  std::unordered_set<std::string_view> unreadable;
+  for (const auto& e : scan.errors) unreadable.insert(e.file);
   std::vector<CacheEntry> fresh(read_slot.size());
-  for (size_t k = 0; k < read_slot.size(); ++k) {
-    const ModuleRecord& rec = scan.modules[k];
-    fresh[k].file = files[read_slot[k]].file;
-    fresh[k].id = {rec.size, rec.mtime_ns, rec.inode};
-    fresh[k].data = data_from_record(rec, files[read_slot[k]].relpath.empty());
+  std::vector<bool> placeholder(files.size(), false);
+  for (size_t k = 0, next = 0; k < read_slot.size(); ++k) {
+    const ModuleFile& f = files[read_slot[k]];
+    fresh[k].file = f.file;
+    if (unreadable.count(f.file)) {
+      fresh[k].data.name = f.name;
+      fresh[k].data.path = f.relpath.empty() ? std::string_view(f.file) : std::string_view(f.relpath);
+      fresh[k].data.external = f.relpath.empty();
+      placeholder[read_slot[k]] = true;
+    } else {
+      const ModuleRecord& rec = scan.modules[next++];
+      fresh[k].id = {rec.size, rec.mtime_ns, rec.inode};
+      fresh[k].data = data_from_record(rec, f.relpath.empty());
+    }
     entries[read_slot[k]] = &fresh[k];
   }
+  std::vector<const CacheEntry*> cacheable;
+  for (size_t i = 0; i < files.size(); ++i)
+    if (!placeholder[i]) cacheable.push_back(entries[i]);
   std::vector<const ModuleData*> data(files.size());
   for (size_t i = 0; i < files.size(); ++i) data[i] = &entries[i]->data;
   report.modules = files.size();
@@ -175,7 +194,7 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   std::string cache_bytes;
   std::thread serializer;
   if (options.write_cache && !options.dry_run && !cache_unchanged)
-    serializer = std::thread([&] { cache_bytes = serialize_cache(module_dir, entries); });
+    serializer = std::thread([&] { cache_bytes = serialize_cache(module_dir, cacheable); });
   phase("prepare");
   BuildResult built = build_database(data, lists, {options.symbol_prefix});
   if (serializer.joinable()) serializer.join();

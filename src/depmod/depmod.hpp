@@ -27,6 +27,11 @@ struct DepmodOptions {
   bool durable = false;      // fsync files and directories before/after the commit
   char symbol_prefix = 0;    // -P
   unsigned threads = 0;      // reader threads (0 = all cores)
+  // A module that cannot be read: false (an explicit run) writes nothing; true (the package
+  // triggers) writes the database as kmod's depmod does, the module listed without aliases,
+  // symbols and dependencies, so one broken KMP does not stop every later update from finding new
+  // drivers. Either way it is named in `errors`.
+  bool skip_unreadable = false;
 };
 
 // How a run ended when it did not throw (a missing tree is Error(Input), a write error Error(Write):
@@ -35,13 +40,14 @@ enum class Outcome {
   written,     // the new generation is in place
   up_to_date,  // -A found nothing to do
   dry_run,     // computed, nothing written (`files` holds the output)
-  unreadable,  // some modules could not be read (`errors`): nothing written
+  unreadable,  // some modules could not be read (`errors`): nothing written (unless skip_unreadable)
   cycle,       // the dependency graph has a cycle (`cycles`): nothing written
 };
 
 struct DepmodReport {
   Outcome outcome = Outcome::written;
-  std::vector<std::string> errors;      // unreadable modules
+  std::vector<std::string> errors;      // unreadable modules ("FILE: why")
+  std::vector<std::string> skipped;     // skip_unreadable: the unreadable modules' files (written without their data)
   std::vector<std::string> warnings;    // what depmod would warn about
   std::vector<Cycle> cycles;
   std::string module_dir;

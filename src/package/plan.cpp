@@ -43,7 +43,7 @@ std::string valid_utf8(std::string_view s) {
 
 struct Claim {
   std::string owner;  // "kernel" or the set name
-  int line = 0;
+  policy::Position at;  // the policy entry that picked the module
 };
 
 std::string join_unique(const std::vector<std::string>& values, std::string_view sep) {
@@ -254,24 +254,30 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   plan.version = pol.version.empty() ? version : pol.version;
   plan.release = pol.release.empty() ? release : pol.release;
   policy::TemplateValues tv{plan.flavor, plan.kver, plan.version, "", ""};
-  SelectorFit fit(inv, {options.strict, &problems, &result.warnings, &result.builtin});
+  SelectorFit fit(inv, {options.strict, &problems, &result.warnings, &result.builtin, pol.source});
 
-  // Claims: every module at most once, by the kernel package (keep) or by one set.
+  // Claims: every module at most once, by the kernel package (keep) or by one set. A second claim
+  // is reported at the entry that makes it, naming where the first one is.
   std::vector<Claim> claim(inv.modules.size());
-  auto take = [&](const std::vector<size_t>& picked, const std::string& owner, int line) {
-    for (size_t i : picked) {
+  auto take = [&](const std::vector<size_t>& picked, const std::vector<policy::Position>& picked_at,
+                  const std::string& owner) {
+    for (size_t k = 0; k < picked.size(); ++k) {
+      size_t i = picked[k];
       if (!claim[i].owner.empty()) {
         if (claim[i].owner != owner)
-          problems.push_back(fmt::format("{}: module {} ({}) is claimed by {} (line {}) and by {} (line {})",
-                                         pol.source, inv.modules[i].name, inv.modules[i].path, claim[i].owner,
-                                         claim[i].line, owner, line));
+          problems.push_back(fmt::format("{}module {} ({}) is claimed by {} (line {}:{}) and by {}; one of them "
+                                         "must leave it (a set's [set.exclude])",
+                                         policy::located(pol.source, picked_at[k]), inv.modules[i].name,
+                                         inv.modules[i].path, claim[i].owner, claim[i].at.line, claim[i].at.column,
+                                         owner));
         continue;
       }
-      claim[i] = {owner, line};
+      claim[i] = {owner, picked_at[k]};
     }
   };
-  auto kept = fit.select(pol.keep, pol.source + ": [kernel] keep", "in the kernel already");
-  take(kept, "[kernel] keep", 0);
+  std::vector<policy::Position> picked_at;
+  auto kept = fit.select(pol.keep, "[kernel] keep", "in the kernel already", nullptr, {}, &picked_at);
+  take(kept, picked_at, "[kernel] keep");
   std::vector<std::vector<size_t>> set_members(pol.sets.size());
   // Sets with no module in this kernel (no package): name → whether they name built-in modules,
   // so that a pattern naming the set's package gets the kernel package instead.
@@ -279,15 +285,20 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   for (size_t s = 0; s < pol.sets.size(); ++s) {
     const auto& set = pol.sets[s];
     std::string name = policy::expand_template(set.name, tv);
-    std::string what = fmt::format("{}:{}: set \"{}\"", pol.source, set.line, name);
+    std::string what = fmt::format("set \"{}\"", name);
     bool builtin = false;
-    set_members[s] = fit.select(set.select, what, "nothing to package", &builtin);
+    const policy::Position header{set.line, 1};
+    set_members[s] = fit.select(set.select, what, "nothing to package", &builtin, header, &picked_at);
     if (!set.exclude.empty()) {
-      auto excluded = fit.select(set.exclude, what + " exclude", "nothing to exclude");
-      std::erase_if(set_members[s], [&](size_t i) { return std::binary_search(excluded.begin(), excluded.end(), i); });
+      auto excluded = fit.select(set.exclude, what + " exclude", "nothing to exclude", nullptr, header);
+      for (size_t k = set_members[s].size(); k-- > 0;)
+        if (std::binary_search(excluded.begin(), excluded.end(), set_members[s][k])) {
+          set_members[s].erase(set_members[s].begin() + static_cast<long>(k));
+          picked_at.erase(picked_at.begin() + static_cast<long>(k));
+        }
     }
     if (set_members[s].empty()) empty_sets[name] = builtin;
-    take(set_members[s], fmt::format("set \"{}\"", name), set.line);
+    take(set_members[s], picked_at, what);
   }
 
   // The kernel package.
@@ -349,14 +360,33 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
     }
   }
   std::sort(kmps.begin(), kmps.end(), [](const PlannedPackage& a, const PlannedPackage& b) { return a.name < b.name; });
+  // Where a KMP's name comes from: its set's name, else [naming] kmp (no position kept: the file).
+  auto describe = [&](const PlannedPackage& p, policy::Position* at) {
+    for (const auto& set : pol.sets)
+      if (!p.set.empty() && set.name == p.set) {
+        if (at) *at = set.name_at;
+        return fmt::format("set \"{}\" (line {})", p.name, set.name_at.line);
+      }
+    return fmt::format("the KMP of module {}", inv.modules[p.modules.front()].name);
+  };
+  auto origin = [&](const PlannedPackage& p) {
+    policy::Position at;
+    std::string what = describe(p, &at);
+    return policy::located(pol.source, at) + what;
+  };
   for (size_t k = 0; k < kmps.size(); ++k) {
-    if (k > 0 && kmps[k].name == kmps[k - 1].name)
-      problems.push_back(fmt::format("{}: two packages would be named {} (check [naming] kmp and the set names)",
-                                     pol.source, kmps[k].name));
+    // Two sets of the same name are the policy's own error (reported when it is read).
+    if (k > 0 && kmps[k].name == kmps[k - 1].name && (kmps[k].set.empty() || kmps[k].set != kmps[k - 1].set)) {
+      const auto& set = kmps[k].set.empty() ? kmps[k - 1] : kmps[k];
+      const auto& other = &set == &kmps[k] ? kmps[k - 1] : kmps[k];
+      problems.push_back(fmt::format("{}: two packages would be named {}: this one and {} (rename the set, or check "
+                                     "[naming] kmp)",
+                                     origin(set), kmps[k].name, describe(other, nullptr)));
+    }
     if (kmps[k].name == plan.kernel.name)
-      problems.push_back(fmt::format("{}: a KMP would have the kernel package's name {}", pol.source, kmps[k].name));
+      problems.push_back(fmt::format("{}: a KMP would have the kernel package's name {}", origin(kmps[k]), kmps[k].name));
     if (!policy::valid_package_name(kmps[k].name))
-      problems.push_back(fmt::format("{}: \"{}\" is not a valid package name", pol.source, kmps[k].name));
+      problems.push_back(fmt::format("{}: \"{}\" is not a valid package name", origin(kmps[k]), kmps[k].name));
   }
   for (size_t k = 0; k < kmps.size(); ++k) {
     auto& p = kmps[k];
@@ -400,11 +430,11 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   // [kmp.companions]: a module userspace loads by name when others are there supplements their
   // packages (full names: this kernel's builds).
   for (const auto& c : pol.companions) {
-    std::string what = fmt::format("{}:{}: [kmp.companions] {}", pol.source, c.line, c.module);
-    policy::Selector self{{}, {c.module}}, with{{}, c.with};
-    auto own = fit.select(self, what, "always there, nothing to supplement");
+    std::string what = fmt::format("[kmp.companions] {}", c.module);
+    policy::Selector self{{}, {c.module}, {}, {c.at}}, with{{}, c.with, {}, c.with_at};
+    auto own = fit.select(self, what, "always there, nothing to supplement", nullptr, c.at);
     bool with_builtin = false;
-    auto others = fit.select(with, what + " with", "its KMP supplements the kernel package", &with_builtin);
+    auto others = fit.select(with, what + " with", "its KMP supplements the kernel package", &with_builtin, c.at);
     std::vector<std::string> targets;
     if (with_builtin) targets.push_back(plan.kernel.name);  // built in: there whenever the kernel is
     for (size_t j : others) {
@@ -425,7 +455,7 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
   // kernel recommends its own builds (kabi scheme); a kept module is the kernel package itself.
   {
     std::set<std::string> names;
-    for (size_t i : fit.select(pol.kernel_recommends, pol.source + ": [kernel] recommends",
+    for (size_t i : fit.select(pol.kernel_recommends, "[kernel] recommends",
                                "in the kernel, nothing to recommend")) {
       long k = plan.module_package[i];
       if (k >= 0) names.insert(plan.kmps[static_cast<size_t>(k)].name);
@@ -480,25 +510,30 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
     p.provides.push_back(fmt::format("pattern-order() = {}", pat.order));
     if (!pat.category.empty()) p.provides.push_back("pattern-category() = " + encode_dep_value(pat.category));
     if (!pat.icon.empty()) p.provides.push_back("pattern-icon() = " + encode_dep_value(pat.icon));
-    std::string what = fmt::format("{}:{}: pattern \"{}\"", pol.source, pat.line, pat.name);
+    std::string what = fmt::format("pattern \"{}\"", pat.name);
+    const policy::Position header{pat.line, 1};
     auto resolve = [&](const policy::PatternMembers& m, std::vector<std::string>& out, const char* kind) {
       std::set<std::string> names;
       std::string member = what + " " + kind;
       bool builtin = false;
       // A built-in module is in the kernel package: the pattern names that instead.
-      for (size_t i : fit.select(m.select, member, fmt::format("the pattern {} {} instead", kind, plan.kernel.name), &builtin)) {
+      for (size_t i : fit.select(m.select, member, fmt::format("the pattern {} {} instead", kind, plan.kernel.name),
+                                 &builtin, header)) {
         long k = plan.module_package[i];
         // By base name: any build of the KMP (kabi scheme) fits the pattern.
         names.insert(k < 0 ? plan.kernel.name : plan.kmps[static_cast<size_t>(k)].base_name);
       }
       if (builtin) names.insert(plan.kernel.name);
-      for (const auto& t : m.packages) {
+      for (size_t n = 0; n < m.packages.size(); ++n) {
+        const std::string& t = m.packages[n];
+        const std::string at =
+            policy::located(pol.source, n < m.packages_at.size() ? m.packages_at[n] : header) + member;
         std::string name = policy::expand_template(t, tv);
         if (name == plan.kernel.name || package_names.count(name) > 0) {
           names.insert(name);
         } else if (auto set = empty_sets.find(name); set != empty_sets.end()) {
           // The set's modules are built in (the kernel package has them) or gone from this kernel.
-          std::string text = fmt::format("{}: package \"{}\" is a set with no module in {}", member, name, plan.kver);
+          std::string text = fmt::format("{}: package \"{}\" is a set with no module in {}", at, name, plan.kver);
           if (set->second) {
             result.builtin.push_back(text + fmt::format(" (built in): {} instead", plan.kernel.name));
             names.insert(plan.kernel.name);
@@ -512,7 +547,7 @@ PlanResult make_plan(const policy::Policy& pol, const KernelInventory& inv, cons
           known.push_back(plan.kernel.name);
           for (const auto& empty : empty_sets) known.push_back(empty.first);
           auto near = nearest_name(name, known);
-          problems.push_back(fmt::format("{}: unknown package \"{}\"{}", member, name,
+          problems.push_back(fmt::format("{}: unknown package \"{}\"{}", at, name,
                                          near ? fmt::format("; did you mean \"{}\"?", *near) : ""));
         }
       }

@@ -146,29 +146,39 @@ void SelectorFit::report(const EntryFit& e, const std::string& what, std::string
 }
 
 std::vector<size_t> SelectorFit::select(const policy::Selector& sel, const std::string& what,
-                                        std::string_view builtin_meaning, bool* names_builtin) {
-  std::set<size_t> picked;
+                                        std::string_view builtin_meaning, bool* names_builtin,
+                                        policy::Position fallback, std::vector<policy::Position>* picked_at) {
+  std::map<size_t, policy::Position> picked;  // module → the first entry picking it
   bool builtin = false;
-  for (const auto& g : sel.paths) {
+  auto entry_at = [&](const std::vector<policy::Position>& at, size_t k) { return k < at.size() ? at[k] : fallback; };
+  for (size_t k = 0; k < sel.paths.size(); ++k) {
+    const auto& g = sel.paths[k];
     size_t n = 0;
     for (size_t i = 0; i < inv_.modules.size(); ++i)
-      if (policy::path_glob_match(g, inv_.modules[i].path)) picked.insert(i), ++n;
+      if (policy::path_glob_match(g, inv_.modules[i].path)) picked.emplace(i, entry_at(sel.paths_at, k)), ++n;
     if (n > 0) continue;
     EntryFit e = unmatched_path(g);
     builtin |= e.fit == Fit::BuiltIn;
-    report(e, what, builtin_meaning);
+    report(e, policy::located(out_.source, entry_at(sel.paths_at, k)) + what, builtin_meaning);
   }
-  for (const auto& g : sel.modules) {
+  for (size_t k = 0; k < sel.modules.size(); ++k) {
+    const auto& g = sel.modules[k];
     size_t n = 0;
     for (size_t i = 0; i < inv_.modules.size(); ++i)
-      if (policy::name_glob_match(g, inv_.modules[i].name)) picked.insert(i), ++n;
+      if (policy::name_glob_match(g, inv_.modules[i].name)) picked.emplace(i, entry_at(sel.modules_at, k)), ++n;
     if (n > 0) continue;
     EntryFit e = unmatched_name(g);
     builtin |= e.fit == Fit::BuiltIn;
-    report(e, what, builtin_meaning);
+    report(e, policy::located(out_.source, entry_at(sel.modules_at, k)) + what, builtin_meaning);
   }
   if (names_builtin) *names_builtin = builtin;
-  return {picked.begin(), picked.end()};
+  std::vector<size_t> out;
+  if (picked_at) picked_at->clear();
+  for (const auto& [i, at] : picked) {
+    out.push_back(i);
+    if (picked_at) picked_at->push_back(at);
+  }
+  return out;
 }
 
 }  // namespace kmpkit::package

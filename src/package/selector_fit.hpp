@@ -39,6 +39,7 @@ struct FitMessages {
   std::vector<std::string>* problems = nullptr;
   std::vector<std::string>* warnings = nullptr;
   std::vector<std::string>* builtin = nullptr;
+  std::string source;  // the policy file: messages about its entries start "file:line:col: "
 };
 
 class SelectorFit {
@@ -46,10 +47,13 @@ class SelectorFit {
   SelectorFit(const KernelInventory& inventory, FitMessages messages);
 
   // The module indices (sorted) `selector` picks. Every entry that picks no module file is reported
-  // under `what` ("policy.toml:96: pattern \"x\" requires"); `builtin_meaning` says what a built-in
-  // entry comes to there ("nothing to package"). *names_builtin: some entry names built-in modules.
+  // at its position in the policy (else at `fallback`) under `what` ("pattern \"x\" requires");
+  // `builtin_meaning` says what a built-in entry comes to there ("nothing to package").
+  // *names_builtin: some entry names built-in modules. *picked_at: for each index returned, the
+  // position of the first entry that picked it.
   std::vector<size_t> select(const policy::Selector& selector, const std::string& what,
-                             std::string_view builtin_meaning, bool* names_builtin = nullptr);
+                             std::string_view builtin_meaning, bool* names_builtin = nullptr,
+                             policy::Position fallback = {}, std::vector<policy::Position>* picked_at = nullptr);
 
   // What a module name glob that picks no module file is (never Fit::Modules).
   EntryFit unmatched_name(std::string_view glob) const;

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -18,6 +19,10 @@ namespace fs = std::filesystem;
 
 namespace kmpkit::policy {
 namespace {
+
+Position position_of(const toml::source_region& src) {
+  return {static_cast<int>(src.begin.line), static_cast<int>(src.begin.column)};
+}
 
 // Reads one TOML table, remembering which keys were used so that every other key is reported.
 class TableReader {
@@ -38,9 +43,10 @@ class TableReader {
 
   std::string where() const { return path_.empty() ? "the top level" : "[" + path_ + "]"; }
 
-  void string(const char* key, std::string& out) {
+  void string(const char* key, std::string& out, Position* at = nullptr) {
     const toml::node* n = get(key);
     if (!n) return;
+    if (at) *at = position_of(n->source());
     if (auto v = n->value<std::string>(); v && n->is_string()) out = *v;
     else type_error(*n, key, "a string");
   }
@@ -70,7 +76,7 @@ class TableReader {
     out = static_cast<unsigned>(v);
   }
 
-  void strings(const char* key, std::vector<std::string>& out) {
+  void strings(const char* key, std::vector<std::string>& out, std::vector<Position>* at = nullptr) {
     const toml::node* n = get(key);
     if (!n) return;
     const toml::array* arr = n->as_array();
@@ -86,6 +92,10 @@ class TableReader {
         continue;
       }
       out.push_back(std::move(s));
+      if (at) {
+        at->resize(out.size() - 1);
+        at->push_back(position_of(e.source()));
+      }
     }
   }
 
@@ -117,6 +127,11 @@ class TableReader {
   const std::string& source() const { return source_; }
   std::vector<Problem>& problems() { return problems_; }
   int line() const { return static_cast<int>(table_.source().begin.line); }
+  // Where `key`'s value is; the table's own position when the key is absent (a default).
+  Position value_at(const char* key) const {
+    const toml::node* n = table_.get(key);
+    return position_of(n ? n->source() : table_.source());
+  }
 
  private:
   const toml::node* get(const char* key) {
@@ -135,8 +150,8 @@ class TableReader {
 };
 
 void read_selector(TableReader& r, Selector& sel) {
-  r.strings("paths", sel.paths);
-  r.strings("modules", sel.modules);
+  r.strings("paths", sel.paths, &sel.paths_at);
+  r.strings("modules", sel.modules, &sel.modules_at);
 }
 
 void read_members(TableReader& parent, const char* key, PatternMembers& m) {
@@ -144,13 +159,13 @@ void read_members(TableReader& parent, const char* key, PatternMembers& m) {
   if (!t) return;
   TableReader r(*t, parent.path() + "." + key, parent.source(), parent.problems());
   read_selector(r, m.select);
-  r.strings("packages", m.packages);
-  r.strings("patterns", m.patterns);
+  r.strings("packages", m.packages, &m.packages_at);
+  r.strings("patterns", m.patterns, &m.patterns_at);
 }
 
 const std::set<std::string> kPlaceholders = {"flavor", "kver", "version", "module", "pattern", "kabi"};
 
-// Checks a template's placeholders against those allowed for it.
+// Checks a template's placeholders against those allowed for it. `source`: "file:line:col" of its value.
 void check_template(const std::string& tmpl, const std::set<std::string>& allowed, const std::string& what,
                     const std::string& source, std::vector<Problem>& problems) {
   size_t i = 0;
@@ -180,6 +195,10 @@ void check_name_template(const std::string& tmpl, const std::set<std::string>& a
 Policy read_policy(const toml::table& root, const std::string& source, std::vector<Problem>& problems) {
   Policy p;
   p.source = source;
+  // "file:line:col" of a value, for the checks made after reading.
+  auto loc = [&](Position at) { return at.line ? fmt::format("{}:{}:{}", source, at.line, at.column) : source; };
+  Position kernel_name_at, kmp_name_at, pattern_name_at, scheme_at, deps_at, provides_at, depmod_at, weak_at,
+      flavor_at, compress_at, payload_at, version_at, release_at;
   TableReader top(root, "", source, problems);
   int format = 1;
   top.integer("format", format, 1, 1);
@@ -190,15 +209,15 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
 
   if (const toml::table* t = top.table("kernel")) {
     TableReader r(*t, "kernel", source, problems);
-    r.string("flavor", p.flavor);
+    r.string("flavor", p.flavor, &flavor_at);
     r.string("summary", p.kernel_summary);
     r.string("description", p.kernel_description);
     r.string("license", p.license);
     r.string("url", p.url);
     r.string("vendor", p.vendor);
     r.string("license_file", p.license_file);
-    r.string("depmod", p.depmod_command);
-    r.string("weak_updates", p.weak_updates_command);
+    r.string("depmod", p.depmod_command, &depmod_at);
+    r.string("weak_updates", p.weak_updates_command, &weak_at);
     r.boolean("initrd", p.initrd);
     if (const toml::table* k = r.table("keep")) {
       TableReader kr(*k, "kernel.keep", source, problems);
@@ -211,32 +230,32 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
   }
   if (const toml::table* t = top.table("naming")) {
     TableReader r(*t, "naming", source, problems);
-    r.string("kernel", p.kernel_name);
-    r.string("kmp", p.kmp_name);
-    r.string("pattern", p.pattern_name);
+    r.string("kernel", p.kernel_name, &kernel_name_at);
+    r.string("kmp", p.kmp_name, &kmp_name_at);
+    r.string("pattern", p.pattern_name, &pattern_name_at);
     std::string scheme = "kernel-version";
-    r.string("scheme", scheme);
+    r.string("scheme", scheme, &scheme_at);
     if (scheme == "kabi") p.scheme = Policy::Scheme::Kabi;
     else if (scheme != "kernel-version")
       problems.push_back({fmt::format("{}: [naming] scheme must be \"kernel-version\" or \"kabi\", not \"{}\"",
-                                      source, scheme)});
+                                      loc(scheme_at), scheme)});
   }
   if (const toml::table* t = top.table("kmp")) {
     TableReader r(*t, "kmp", source, problems);
     std::string deps = "ksym";
-    r.string("dependencies", deps);
+    r.string("dependencies", deps, &deps_at);
     if (deps == "ksym") p.dependencies = DependencyMode::Ksym;
     else if (deps == "ksym+package") p.dependencies = DependencyMode::KsymAndPackage;
     else
       problems.push_back({fmt::format("{}: [kmp] dependencies must be \"ksym\" or \"ksym+package\", not \"{}\"",
-                                      source, deps)});
+                                      loc(deps_at), deps)});
     std::string provides = "all";
-    r.string("provides", provides);
+    r.string("provides", provides, &provides_at);
     if (provides == "all") p.provides = ProvidesMode::All;
     else if (provides == "imported") p.provides = ProvidesMode::Imported;
     else
       problems.push_back({fmt::format("{}: [kmp] provides must be \"all\" or \"imported\", not \"{}\"",
-                                      source, provides)});
+                                      loc(provides_at), provides)});
     // [kmp.companions] NAME = [MODULES]: userspace loads NAME by name whenever MODULES drive a device.
     if (const toml::table* c = r.table("companions")) {
       TableReader cr(*c, "kmp.companions", source, problems);
@@ -244,7 +263,8 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
         Companion comp;
         comp.module = std::string(key.str());
         comp.line = static_cast<int>(key.source().begin.line);
-        cr.strings(comp.module.c_str(), comp.with);
+        comp.at = position_of(key.source());
+        cr.strings(comp.module.c_str(), comp.with, &comp.with_at);
         if (comp.with.empty()) cr.error(key.source(), fmt::format("[kmp.companions] {} names no module", comp.module));
         p.companions.push_back(std::move(comp));
       }
@@ -254,10 +274,10 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
     TableReader r(*t, "build", source, problems);
     r.unsigned_int("shards", p.shards, 10000);
     r.unsigned_int("jobs", p.jobs, 256);
-    r.string("payload", p.payload);
-    r.string("compress_modules", p.compress_modules);
-    r.string("version", p.version);
-    r.string("release", p.release);
+    r.string("payload", p.payload, &payload_at);
+    r.string("compress_modules", p.compress_modules, &compress_at);
+    r.string("version", p.version, &version_at);
+    r.string("release", p.release, &release_at);
   }
   if (const toml::array* sets = top.array_of_tables("set")) {
     size_t i = 0;
@@ -266,7 +286,7 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
       TableReader r(t, fmt::format("set #{}", ++i), source, problems);
       ModuleSet s;
       s.line = static_cast<int>(t.source().begin.line);
-      r.string("name", s.name);
+      r.string("name", s.name, &s.name_at);
       r.string("summary", s.summary);
       r.string("description", s.description);
       read_selector(r, s.select);
@@ -286,7 +306,7 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
       TableReader r(t, fmt::format("pattern #{}", ++i), source, problems);
       Pattern pat;
       pat.line = static_cast<int>(t.source().begin.line);
-      r.string("name", pat.name);
+      r.string("name", pat.name, &pat.name_at);
       r.string("summary", pat.summary);
       r.string("description", pat.description);
       r.boolean("visible", pat.visible);
@@ -304,65 +324,77 @@ Policy read_policy(const toml::table& root, const std::string& source, std::vect
   }
 
   // Templates and names.
-  check_name_template(p.kernel_name, {"flavor", "kver", "version"}, "[naming] kernel", source, problems);
-  check_name_template(p.kmp_name, {"flavor", "kver", "version", "module", "kabi"}, "[naming] kmp", source, problems);
-  bool kabi_placeholder = p.kmp_name.find("{kabi}") != std::string::npos;
-  for (const auto& s : p.sets) kabi_placeholder |= s.name.find("{kabi}") != std::string::npos;
-  if (kabi_placeholder && p.scheme != Policy::Scheme::Kabi)
-    problems.push_back({source + ": {kabi} in a KMP name needs [naming] scheme = \"kabi\""});
-  check_name_template(p.pattern_name, {"flavor", "kver", "version", "pattern"}, "[naming] pattern", source, problems);
-  check_template(p.depmod_command, {"kver"}, "[kernel] depmod", source, problems);
-  check_template(p.weak_updates_command, {"kver"}, "[kernel] weak_updates", source, problems);
+  check_name_template(p.kernel_name, {"flavor", "kver", "version"}, "[naming] kernel", loc(kernel_name_at), problems);
+  check_name_template(p.kmp_name, {"flavor", "kver", "version", "module", "kabi"}, "[naming] kmp", loc(kmp_name_at),
+                      problems);
+  if (p.scheme != Policy::Scheme::Kabi) {
+    const std::string needs = "{kabi} in a KMP name needs [naming] scheme = \"kabi\"";
+    if (p.kmp_name.find("{kabi}") != std::string::npos) problems.push_back({loc(kmp_name_at) + ": " + needs});
+    for (const auto& s : p.sets)
+      if (s.name.find("{kabi}") != std::string::npos) problems.push_back({loc(s.name_at) + ": " + needs});
+  }
+  check_name_template(p.pattern_name, {"flavor", "kver", "version", "pattern"}, "[naming] pattern",
+                      loc(pattern_name_at), problems);
+  check_template(p.depmod_command, {"kver"}, "[kernel] depmod", loc(depmod_at), problems);
+  check_template(p.weak_updates_command, {"kver"}, "[kernel] weak_updates", loc(weak_at), problems);
   if (p.scheme == Policy::Scheme::Kabi && p.weak_updates_command.empty())
-    problems.push_back({source + ": [kernel] weak_updates must not be empty with [naming] scheme = \"kabi\""});
-  if (p.depmod_command.empty()) problems.push_back({source + ": [kernel] depmod must not be empty"});
+    problems.push_back({loc(weak_at) + ": [kernel] weak_updates must not be empty with [naming] scheme = \"kabi\""});
+  if (p.depmod_command.empty()) problems.push_back({loc(depmod_at) + ": [kernel] depmod must not be empty"});
   if (p.compress_modules != "none" && p.compress_modules != "zstd" && p.compress_modules != "xz")
-    problems.push_back({fmt::format("{}: [build] compress_modules \"{}\" must be \"none\", \"zstd\" or \"xz\"", source,
-                                    p.compress_modules)});
+    problems.push_back({fmt::format("{}: [build] compress_modules \"{}\" must be \"none\", \"zstd\" or \"xz\"",
+                                    loc(compress_at), p.compress_modules)});
   if (p.payload.find_first_of(" \t\n%") != std::string::npos || p.payload.empty())
     problems.push_back({fmt::format("{}: [build] payload \"{}\" is not an rpm payload setting such as w9.zstdio",
-                                    source, p.payload)});
-  for (const std::string* v : {&p.version, &p.release})
+                                    loc(payload_at), p.payload)});
+  for (auto [v, at, key] : {std::tuple{&p.version, version_at, "version"}, std::tuple{&p.release, release_at, "release"}})
     if (!valid_version_field(*v))
-      problems.push_back({fmt::format("{}: [build] version/release \"{}\" must not contain '-', spaces, '%' or braces",
-                                      source, *v)});
+      problems.push_back({fmt::format("{}: [build] {} \"{}\" must not contain '-', spaces, '%' or braces", loc(at),
+                                      key, *v)});
   if (!p.flavor.empty() && p.flavor.find_first_not_of(
                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+") != std::string::npos)
     problems.push_back({fmt::format("{}: [kernel] flavor \"{}\" may only use letters, digits, '_', '.', '+'",
-                                    source, p.flavor)});
-  std::set<std::string> set_names;
+                                    loc(flavor_at), p.flavor)});
+  std::map<std::string, int> set_names;  // name → line of its first set
   for (const auto& s : p.sets) {
     if (s.name.empty()) continue;
-    check_name_template(s.name, {"flavor", "kver", "version", "kabi"}, fmt::format("set \"{}\" (line {})", s.name, s.line),
-                        source, problems);
-    if (!set_names.insert(s.name).second)
-      problems.push_back({fmt::format("{}:{}: two sets are named \"{}\"", source, s.line, s.name)});
+    check_name_template(s.name, {"flavor", "kver", "version", "kabi"}, fmt::format("set \"{}\"", s.name),
+                        loc(s.name_at), problems);
+    if (auto [it, fresh] = set_names.emplace(s.name, s.line); !fresh)
+      problems.push_back({fmt::format("{}: two sets are named \"{}\" (the other at line {})", loc(s.name_at), s.name,
+                                      it->second)});
   }
-  std::set<std::string> pattern_names;
+  std::map<std::string, int> pattern_names;
   for (const auto& pat : p.patterns) {
     if (pat.name.empty()) continue;
     if (!valid_package_name(pat.name))
-      problems.push_back({fmt::format("{}:{}: pattern name \"{}\" may only use letters, digits and . _ + -", source,
-                                      pat.line, pat.name)});
-    if (!pattern_names.insert(pat.name).second)
-      problems.push_back({fmt::format("{}:{}: two patterns are named \"{}\"", source, pat.line, pat.name)});
+      problems.push_back({fmt::format("{}: pattern name \"{}\" may only use letters, digits and . _ + -",
+                                      loc(pat.name_at), pat.name)});
+    if (auto [it, fresh] = pattern_names.emplace(pat.name, pat.line); !fresh)
+      problems.push_back({fmt::format("{}: two patterns are named \"{}\" (the other at line {})", loc(pat.name_at),
+                                      pat.name, it->second)});
     if (pat.summary.find('\n') != std::string::npos)
-      problems.push_back({fmt::format("{}:{}: the summary of pattern \"{}\" must be one line", source, pat.line,
+      problems.push_back({fmt::format("{}: the summary of pattern \"{}\" must be one line", loc(pat.name_at),
                                       pat.name)});
   }
   for (const auto& pat : p.patterns)
     for (const auto* m : {&pat.requires_, &pat.recommends, &pat.suggests})
-      for (const auto& other : m->patterns)
-        if (!pattern_names.count(other))
-          problems.push_back({fmt::format("{}:{}: pattern \"{}\" names the unknown pattern \"{}\"", source, pat.line,
-                                          pat.name, other)});
+      for (size_t k = 0; k < m->patterns.size(); ++k)
+        if (!pattern_names.count(m->patterns[k])) {
+          std::vector<std::string> known;
+          for (const auto& [name, line] : pattern_names) known.push_back(name);
+          auto near = nearest_name(m->patterns[k], known);
+          problems.push_back({fmt::format("{}: pattern \"{}\" names the unknown pattern \"{}\"{}",
+                                          loc(k < m->patterns_at.size() ? m->patterns_at[k] : pat.name_at), pat.name,
+                                          m->patterns[k], near ? fmt::format("; did you mean \"{}\"?", *near) : "")});
+        }
   return p;
 }
 
 LoadResult finish(const toml::table& root, const std::string& source) {
   LoadResult r;
   Policy p = read_policy(root, source, r.problems);
-  if (r.problems.empty()) r.policy = std::move(p);
+  if (r.problems.empty()) r.policy = p;
+  r.partial = std::move(p);
   return r;
 }
 
@@ -374,6 +406,12 @@ LoadResult parse_error(const toml::parse_error& e, const std::string& source) {
 }
 
 }  // namespace
+
+std::string located(const std::string& source, Position at) {
+  if (source.empty()) return "";
+  if (!at.line) return source + ": ";
+  return fmt::format("{}:{}:{}: ", source, at.line, at.column);
+}
 
 LoadResult load_policy_string(const std::string& text, const std::string& source_name) {
   try {

@@ -8,10 +8,21 @@
 
 namespace kmpkit::policy {
 
+// Where a value is in the policy file (1-based; line 0: not from a file, e.g. a command-line option).
+struct Position {
+  int line = 0;
+  int column = 0;
+};
+
+// "file:line:col: " for a value of `source` at `at`; "file: " without a position, "" without a file.
+std::string located(const std::string& source, Position at);
+
 // Modules selected by path glob (relative to lib/modules/KVER) or by module name glob.
 struct Selector {
   std::vector<std::string> paths;
   std::vector<std::string> modules;
+  std::vector<Position> paths_at;    // each entry's position (parallel to paths; may be shorter)
+  std::vector<Position> modules_at;  // the same for modules
   bool empty() const { return paths.empty() && modules.empty(); }
 };
 
@@ -23,13 +34,16 @@ struct ModuleSet {
   Selector select;
   Selector exclude;         // modules the selection leaves to packages of their own
   int line = 0;             // position in the policy file, for messages
+  Position name_at;         // position of its name's value
 };
 
 // Members of a pattern, each kind resolved to packages when the plan is made.
 struct PatternMembers {
   Selector select;                    // paths / modules → the packages holding them
   std::vector<std::string> packages;  // package names (templates allowed)
+  std::vector<Position> packages_at;  // their positions
   std::vector<std::string> patterns;  // other patterns of this policy (nesting)
+  std::vector<Position> patterns_at;  // their positions
   bool empty() const { return select.empty() && packages.empty() && patterns.empty(); }
 };
 
@@ -45,6 +59,7 @@ struct Pattern {
   PatternMembers recommends;
   PatternMembers suggests;
   int line = 0;
+  Position name_at;  // position of its name's value
 };
 
 // A module userspace loads by name whenever others are there (udev rules such as "SUBSYSTEM==scsi
@@ -53,6 +68,8 @@ struct Companion {
   std::string module;             // sg
   std::vector<std::string> with;  // scsi_mod
   int line = 0;
+  Position at;                    // the key (the module's name)
+  std::vector<Position> with_at;  // each of `with`
 };
 
 enum class DependencyMode {
@@ -76,7 +93,7 @@ struct Policy {
   std::string url = "https://www.kernel.org/";
   std::string vendor;
   std::string license_file;  // "" = ROOT/usr/share/doc/linux-image-KVER*/copyright when present
-  std::string depmod_command = "/usr/bin/kmpkit depmod -a {kver}";  // run by the file triggers
+  std::string depmod_command = "/usr/bin/kmpkit depmod -a --skip-unreadable {kver}";  // run by the file triggers
                                                                    // (Debian's: "/sbin/depmod -a {kver}")
   // kabi scheme: run by the kernel package's triggers before depmod (docs/kabi.md)
   std::string weak_updates_command = "/usr/bin/kmpkit weak-updates -q {kver}";
@@ -124,6 +141,9 @@ struct Problem {
 struct LoadResult {
   std::optional<Policy> policy;     // set when there are no problems
   std::vector<Problem> problems;
+  // What could be read despite the problems (values in error left at their defaults): the policy
+  // is still checked against the tree, so one run reports every mistake. Unset after a syntax error.
+  std::optional<Policy> partial;
 };
 
 // Parses and checks a policy (syntax, keys, types, templates, duplicate names).

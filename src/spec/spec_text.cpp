@@ -1,6 +1,11 @@
 #include "spec/spec_text.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <ctime>
@@ -56,14 +61,25 @@ const std::vector<std::string>& ghost_database_files() {
 void write_file(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
   {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(ErrorKind::Write, fmt::format("cannot write {}", tmp));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.close();
-    if (!out) {
+    // POSIX calls, not a stream: the message then says why ("No space left on device").
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(ErrorKind::Write, fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+    size_t done = 0;
+    int err = 0;
+    while (done < text.size()) {
+      ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        err = n < 0 ? errno : ENOSPC;
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (::close(fd) != 0 && err == 0) err = errno;
+    if (err != 0) {
       std::error_code ec;
       fs::remove(tmp, ec);
-      throw Error(ErrorKind::Write, fmt::format("writing {} failed (disk full?)", tmp));
+      throw Error(ErrorKind::Write, fmt::format("cannot write {}: {}", tmp, std::strerror(err)));
     }
   }
   std::error_code ec;

@@ -14,22 +14,36 @@
 #include "spec/scripts.hpp"
 #include "spec/spec_text.hpp"
 #include "util/error.hpp"
+#include "util/process.hpp"
 
 namespace fs = std::filesystem;
 
 namespace kmpkit::spec {
 namespace {
 
-// One pinned file: a hard link costs nothing; a copy across file systems.
+// One pinned file: a hard link costs nothing; across file systems a copy without the debug
+// information (which the specs never need: a build with it is ten times the size).
 void pin_file(const fs::path& from, const fs::path& pinned) {
   std::error_code ec;
   fs::remove(pinned, ec);
   fs::create_hard_link(from, pinned, ec);
-  if (ec) {
-    ec.clear();
-    fs::copy_file(from, pinned, fs::copy_options::overwrite_existing, ec);
+  if (!ec) return;
+  if (program_available("strip")) {
+    auto r = run_process({"strip", "--strip-debug", "-o", pinned.string(), from.string()});
+    if (r.ok()) return;
+    fs::remove(pinned, ec);
+    // A full disk shows as strip's own message; say it plainly.
+    if (r.err.find("No space left") != std::string::npos)
+      throw Error(ErrorKind::Write, fmt::format("cannot copy {} to {}: No space left on device", from.string(),
+                                                pinned.string()));
   }
-  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot copy {} to {}: {}", from.string(), pinned.string(), ec.message()));
+  ec.clear();
+  fs::copy_file(from, pinned, fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(pinned, ignored);
+    throw Error(ErrorKind::Write, fmt::format("cannot copy {} to {}: {}", from.string(), pinned.string(), ec.message()));
+  }
 }
 
 // What the generator reads beside the specs: the kabi scheme's kmp-for() prefixes, the softdep
@@ -118,7 +132,66 @@ std::string spec_escape(std::string_view s) {
   return out;
 }
 
+namespace {
+
+constexpr const char* kStagingName = ".kmpkit-split-new";
+
+// The staged split replaces the previous one in DIR: its specs, lists, pinned generator, manifest
+// and generator inputs (also those this split has none of); DIR/repo, logs and anything else stay.
+void commit_split(const fs::path& dir, const fs::path& stage) {
+  std::error_code ec;
+  std::vector<fs::path> old;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".spec") old.push_back(e.path());
+  for (const char* name : {"lists", "bin", "patterns.xml", kManifestName, depgen::kModaliasPrefixFile,
+                           depgen::kSoftdepMapFile, depgen::kImportedSymbolsFile})
+    old.push_back(dir / name);
+  for (const auto& e : fs::directory_iterator(stage, ec)) old.push_back(dir / e.path().filename());
+  for (const auto& p : old) {
+    fs::remove_all(p, ec);
+    if (ec) throw Error(ErrorKind::Write, fmt::format("cannot replace {}: {}", p.string(), ec.message()));
+  }
+  for (const auto& e : fs::directory_iterator(stage, ec)) {
+    fs::rename(e.path(), dir / e.path().filename(), ec);
+    if (ec) throw Error(ErrorKind::Write, fmt::format("cannot move {} into {}: {}", e.path().string(), dir.string(),
+                                                      ec.message()));
+  }
+  fs::remove(stage, ec);
+}
+
+SplitResult write_split_into(const package::PackagePlan& plan, const KernelInventory& inv, const SplitOptions& o);
+
+}  // namespace
+
+// Everything is written into DIR/.kmpkit-split-new first and moved into place at the end: a failed
+// split (a full disk, say) leaves the previous split as it was, and no DIR when there was none.
 SplitResult write_split(const package::PackagePlan& plan, const KernelInventory& inv, const SplitOptions& o) {
+  const fs::path dir = o.out_dir;
+  std::error_code ec;
+  const bool existed = fs::exists(dir, ec);
+  const fs::path stage = dir / kStagingName;
+  auto clean_up = [&] {
+    std::error_code ignored;
+    fs::remove_all(existed ? stage : dir, ignored);
+  };
+  try {
+    fs::remove_all(stage, ec);
+    fs::create_directories(stage, ec);
+    if (ec) throw Error(ErrorKind::Write, fmt::format("cannot create {}: {}", stage.string(), ec.message()));
+    SplitOptions staged = o;
+    staged.out_dir = stage.string();
+    SplitResult result = write_split_into(plan, inv, staged);
+    commit_split(dir, stage);
+    return result;
+  } catch (...) {
+    clean_up();
+    throw;
+  }
+}
+
+namespace {
+
+SplitResult write_split_into(const package::PackagePlan& plan, const KernelInventory& inv, const SplitOptions& o) {
   SplitResult result;
   const fs::path dir = o.out_dir;
   prepare_split_directory(dir.string());
@@ -148,5 +221,7 @@ SplitResult write_split(const package::PackagePlan& plan, const KernelInventory&
   write_manifest(dir.string(), m);
   return result;
 }
+
+}  // namespace
 
 }  // namespace kmpkit::spec

@@ -55,6 +55,15 @@ SplitOptions split_options(const policy::Policy& pol, const package::PackagePlan
   return so;
 }
 
+// The part of a policy with problems that the tree can still be checked against: sets and patterns
+// without a name or a selection (already reported) left out, so that the plan does not report them
+// again in other words.
+policy::Policy checkable_part(policy::Policy pol) {
+  std::erase_if(pol.sets, [](const policy::ModuleSet& s) { return s.name.empty() || s.select.empty(); });
+  std::erase_if(pol.patterns, [](const policy::Pattern& p) { return p.name.empty(); });
+  return pol;
+}
+
 }  // namespace
 
 std::vector<std::string> rpm_names_under(const std::string& dir) {
@@ -89,15 +98,16 @@ SplitJobResult run_split(const SplitRequest& r) {
   }
   auto loaded = policy::load_policy_file(out.policy_path);
   for (const auto& p : loaded.problems) out.problems.push_back(p.message);
-  if (!loaded.policy) return out;
+  // A policy with mistakes is still checked against the tree (what could be read of it), so that
+  // one run lists every problem; nothing is written then.
+  if (!loaded.partial) return out;
   if (r.out_dir.empty() && !r.check_only) out.problems.push_back("--out DIR is required");
-  policy::Policy pol = effective_policy(*loaded.policy, r, out.problems);
-  if (!out.problems.empty()) return out;
+  policy::Policy pol = effective_policy(loaded.policy ? *loaded.policy : checkable_part(*loaded.partial), r, out.problems);
 
   KernelInventory inv = read_inventory(r.basedir, r.kver, {0, r.progress});
   out.modules = inv.modules.size();
   out.unreadable = inv.errors;
-  if (!out.ok()) return out;
+  if (!out.unreadable.empty()) return out;
 
   package::PlanOptions plan_options;
   plan_options.flavor = r.flavor;
@@ -110,10 +120,19 @@ SplitJobResult run_split(const SplitRequest& r) {
     for (auto& n : rpm_names_under(b)) plan_options.published_before.push_back(std::move(n));
   }
   auto planned = package::make_plan(pol, inv, plan_options);
-  out.problems = std::move(planned.problems);
+  for (auto& p : planned.problems) out.problems.push_back(std::move(p));
   out.warnings = std::move(planned.warnings);
   out.builtin = std::move(planned.builtin);
   out.plan = std::move(planned.plan);
+  if (out.ok() && r.check_only) {
+    out.profiles_dir = r.profiles_dir.empty() ? package::default_profiles_dir() : r.profiles_dir;
+    if (!r.profiles_dir.empty() && !fs::is_directory(r.profiles_dir))
+      throw Error(ErrorKind::Input, fmt::format("--hw-profiles {}: not a directory (give a directory of "
+                                                "NAME/modalias.tsv, such as hw-profiles/)", r.profiles_dir));
+    auto machines = out.profiles_dir.empty() ? std::vector<package::MachineProfile>{}
+                                             : package::read_machine_profiles(out.profiles_dir);
+    out.set_costs = package::set_costs(out.plan, inv, machines);
+  }
   if (!out.ok() || r.check_only) {
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out;

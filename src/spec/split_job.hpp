@@ -8,6 +8,7 @@
 
 #include "module/module_reader.hpp"
 #include "package/plan.hpp"
+#include "package/set_cost.hpp"
 #include "spec/split.hpp"
 
 namespace kmpkit::spec {
@@ -28,6 +29,7 @@ struct SplitRequest {
   std::string release;                 // overrides the policy's and the kernel's release
   std::string scheme;                  // "kabi" or "kernel-version": overrides the policy's
   std::string kmpkit_binary;           // pinned as the specs' generator
+  std::string profiles_dir;            // check_only: hardware profiles for the sets' costs ("" = shipped)
   std::function<void(size_t, size_t)> progress;  // reading modules
 };
 
@@ -38,6 +40,8 @@ struct SplitJobResult {
   std::vector<std::string> builtin;    // policy names this kernel has built in: nothing to package
   std::vector<ReadError> unreadable;   // modules that could not be read: nothing was written
   package::PackagePlan plan;
+  std::vector<package::SetCost> set_costs;  // check_only: what each module set costs
+  std::string profiles_dir;                 // where the machines of set_costs come from ("" = none)
   size_t modules = 0;
   SplitResult split;                   // empty with check_only
   double seconds = 0;

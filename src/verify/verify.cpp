@@ -115,8 +115,14 @@ class KernelCheck {
       auto it = by_file.find(e.file);
       if (it == by_file.end()) {
         auto err = read_errors.find(e.file);
+        // What to do: reinstall the package that owns the file (a link: its target's package).
+        std::string fix;
+        if (db_) {
+          auto who = db_->owners(e.link ? e.target : "/lib/modules/" + kver + "/" + e.rel);
+          if (!who.empty()) fix = fmt::format(" (package {0}: reinstall it, e.g. zypper in -f {0})", who.front());
+        }
         add("read", "unreadable-module", Severity::Error, module_name_from_path(e.rel), e.rel, "",
-            err == read_errors.end() ? "cannot be read" : err->second);
+            (err == read_errors.end() ? "cannot be read" : err->second) + fix);
         continue;
       }
       ModuleRecord m = *it->second;
@@ -509,7 +515,9 @@ std::string verify_text(const VerifyReport& report, bool strict, bool details) {
     // Without details, at most kShown findings of each kind, then how many more.
     constexpr size_t kShown = 10;
     std::map<std::string, size_t> shown, hidden;
+    std::map<std::string, std::string> check_of_kind;
     for (const Finding* f : sorted) {
+      check_of_kind[f->kind] = f->check;
       if (!details && ++shown[f->kind] > kShown) {
         hidden[f->kind]++;
         continue;
@@ -518,7 +526,10 @@ std::string verify_text(const VerifyReport& report, bool strict, bool details) {
       line(fmt::format("  {:<7} {:<12} {}{}{}", severity_name(f->severity), f->check, who, who.empty() ? "" : ": ",
                        f->message));
     }
-    for (const auto& [kind, n] : hidden) line(fmt::format("  ... and {} more {} (--details lists all)", n, kind));
+    // In the findings' own columns: the check, then how many more of which kind.
+    for (const auto& [kind, n] : hidden)
+      line(fmt::format("  {:<7} {:<12} ... and {} more {} finding(s) (--details lists all)", "", check_of_kind[kind], n,
+                       kind));
     if (details)
       for (const auto& m : k.modules)
         line(fmt::format("  module  {:<40} {} {} {}{}", m.path, m.loadable ? "loadable" : "NOT-LOADABLE", m.support,

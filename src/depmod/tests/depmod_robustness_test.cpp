@@ -163,6 +163,42 @@ TEST(depmodUnreadable, NamedExit1NothingWritten) {
   EXPECT_EQ(compare_databases(db, database_files(md)), "");
 }
 
+// The package triggers' mode (issue 14): one unreadable module must not stop every later update.
+// The database is written as kmod's depmod writes it (the module listed, without its data), the
+// module is named with its package when the root has an rpm database, exit 1; the module is not
+// cached, so the next run warns again.
+TEST(depmodUnreadable, SkipUnreadableWritesWhatKmodWrites) {
+  std::string root = make_tree(kAll);
+  std::string md = moddir(root, kernel_release());
+  write_text(md + "/kernel/bad/garbage.ko", std::string(4096, 'x'));
+  auto o = run_oracle(root, kernel_release());
+  ASSERT_EQ(o.exit_code, 0) << o.out;  // kmod: an error line, the database written anyway
+  auto want = database_files(md);
+  for (const char* f : kDatabaseFiles) fs::remove(md + "/" + std::string(f));
+
+  auto r = run_kmpkit(root, kernel_release(), {}, "-a --skip-unreadable");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("kernel/bad/garbage.ko: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("WARNING: 1 module(s) could not be read"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("kmpkit verify` fails"), std::string::npos) << r.err;
+  EXPECT_EQ(compare_databases(want, database_files(md)), "");
+  EXPECT_NE(read_text(md + "/modules.dep").find("kernel/bad/garbage.ko:\n"), std::string::npos);
+
+  // Again (from the cache): still named, still the same database.
+  r = run_kmpkit(root, kernel_release(), {}, "--skip-unreadable");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("kernel/bad/garbage.ko: "), std::string::npos) << r.err;
+  EXPECT_EQ(compare_databases(want, database_files(md)), "");
+
+  // Without the flag (an explicit run): strict, nothing written, and it says how to go on.
+  fs::remove(md + "/modules.dep");
+  r = run_kmpkit(root, kernel_release());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("nothing written"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--skip-unreadable"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(md + "/modules.dep"));
+}
+
 TEST(depmodUsage, MissingTreeExit3) {
   auto r = run_kmpkit(temp_dir("kmpkit-depmod-test"), kernel_release());
   EXPECT_EQ(r.exit_code, 3) << r.err;

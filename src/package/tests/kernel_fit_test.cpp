@@ -83,9 +83,9 @@ recommends = { paths = ["kernel/drivers/virtio/virtio_pci.ko"] }
   ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
   EXPECT_TRUE(r.warnings.empty()) << joined(r.warnings);
   const auto& b = r.builtin;
-  EXPECT_TRUE(has(b, "test.toml: [kernel] keep: module \"efivarfs\" is built into " + kKver + ": in the kernel already"))
+  EXPECT_TRUE(has(b, "test.toml:4:21: [kernel] keep: module \"efivarfs\" is built into " + kKver + ": in the kernel already"))
       << joined(b);
-  EXPECT_TRUE(has(b, "test.toml: [kernel] recommends: module \"efivarfs\" is built into " + kKver +
+  EXPECT_TRUE(has(b, "test.toml:5:27: [kernel] recommends: module \"efivarfs\" is built into " + kKver +
                          ": in the kernel, nothing to recommend"))
       << joined(b);
   EXPECT_EQ(count_with(b, "set \"virtio-kmp-amd64\": path \"kernel/drivers/virtio/**\" names only modules built into " +
@@ -165,7 +165,7 @@ requires = { modules = ["ext4", "aic7xxx_old"], packages = ["gone-kmp-{flavor}"]
   ASSERT_TRUE(r.problems.empty()) << joined(r.problems);
   EXPECT_TRUE(r.builtin.empty()) << joined(r.builtin);
   const auto& w = r.warnings;
-  EXPECT_TRUE(has(w, "test.toml: [kernel] keep: module \"floppy_tape\" matches no module of " + kKver +
+  EXPECT_TRUE(has(w, "test.toml:4:21: [kernel] keep: module \"floppy_tape\" matches no module of " + kKver +
                          " and nothing built in (removed or renamed?): ignored"))
       << joined(w);
   EXPECT_EQ(count_with(w, "set \"gone-kmp-amd64\": path \"kernel/drivers/ide/**\" matches no module"), 1u) << joined(w);

@@ -42,7 +42,7 @@ TEST(Policy, FormatAloneGivesTheDefaults) {
   EXPECT_EQ(r.policy->dependencies, DependencyMode::Ksym);
   EXPECT_TRUE(r.policy->keep.empty());
   EXPECT_TRUE(r.policy->sets.empty());
-  EXPECT_EQ(r.policy->depmod_command, "/usr/bin/kmpkit depmod -a {kver}");
+  EXPECT_EQ(r.policy->depmod_command, "/usr/bin/kmpkit depmod -a --skip-unreadable {kver}");
 }
 
 TEST(Policy, ReadsEverySection) {
@@ -151,7 +151,7 @@ TEST(Policy, KmpProvides) {
   EXPECT_EQ(all.policy->provides, ProvidesMode::All);
   auto bad = load_policy_string("format = 1\n[kmp]\nprovides = \"some\"\n", "b.toml");
   EXPECT_FALSE(bad.policy);
-  EXPECT_TRUE(has_problem(bad, "b.toml: [kmp] provides must be \"all\" or \"imported\", not \"some\""))
+  EXPECT_TRUE(has_problem(bad, "b.toml:3:12: [kmp] provides must be \"all\" or \"imported\", not \"some\""))
       << all_problems(bad);
   auto wrong_type = load_policy_string("format = 1\n[kmp]\nprovides = true\n", "w.toml");
   EXPECT_FALSE(wrong_type.policy);

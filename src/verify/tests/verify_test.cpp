@@ -6,6 +6,7 @@
 #include "depmod/module_set.hpp"
 #include "kabi/tests/kabi_fixtures.hpp"
 #include "module/tree_walk.hpp"
+#include "verify/verify.hpp"
 
 using namespace kmpkit;
 using namespace kmpkit::kabi::testing;
@@ -360,3 +361,27 @@ TEST(kabi_verify, EveryKernelOfTheRootAndUsage) {
 }
 
 }  // namespace
+
+namespace kmpkit::verify {
+namespace {
+
+// The human report speaks one vocabulary (issue 14): "... and N more" sits in the findings' own
+// columns, under the check name the shown findings carry, then the kind.
+TEST(kabi_verify, AndNMoreUsesTheFindingsColumns) {
+  VerifyReport report;
+  report.root = "/r";
+  KernelReport k;
+  k.kver = "6.1.0-57-amd64";
+  for (int i = 0; i < 12; ++i)
+    k.findings.push_back({"ksym", "crc-mismatch", Severity::Error, "m" + std::to_string(i), "kernel/m.ko", "s", "x"});
+  k.errors = 12;
+  report.kernels.push_back(k);
+  std::string text = verify_text(report, false, false);
+  EXPECT_NE(text.find("  error   ksym         m0 (kernel/m.ko): x\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("          ksym         ... and 2 more crc-mismatch finding(s) (--details lists all)\n"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace kmpkit::verify
