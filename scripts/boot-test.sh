@@ -136,7 +136,8 @@ if [ -z "$image_from" ]; then
   make_disk "$root" || fail 7 "mkfs.ext4 -d failed (see $work/mkfs.log)"
 else
   cp --sparse=always "$image_from/disk.img" "$out/disk.img" && cp "$image_from"/vmlinuz-* "$image_from"/initrd-* "$out/" \
-    && cp "$image_from/install.json" "$work/install.json" || fail 7 "cannot copy the image of $image_from"
+    && cp "$image_from/install.json" "$work/install.json" && cp "$image_from/install.json" "$out/install.json" \
+    || fail 7 "cannot copy the image of $image_from"
   # The initrds the disk held when that run's machine powered off (it may have made them again).
   for i in "$image_from"/after-boot/initrd-*; do [ -f "$i" ] && cp "$i" "$out/"; done
   report_set install "$(cat "$work/install.json")"

@@ -9,7 +9,9 @@
 #   PROFILE_DIR/modalias.tsv       "<sysfs path>/modalias<TAB><modalias>" a line, as captured profiles
 #   PROFILE_DIR/loaded-modules.txt what Debian's modprobe -R resolves for those devices in the whole
 #                                  build of KERNEL_ROOT (default: scripts/fetch-kernel.sh), loadable
-#                                  modules only, with their modules.dep dependencies
+#                                  modules only, without the ones that boot declined (installed,
+#                                  asked for by a device, not loaded: CPU-model drivers such as
+#                                  powernow_k8 on QEMU's CPU), with their modules.dep dependencies
 set -euo pipefail
 out=${1:?BOOT_OUT_DIR}; profile=${2:?PROFILE_DIR}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,8 +24,12 @@ full=$work/lib/modules/$kver; mkdir -p "$full" "$work/noconf"
 ln -s "$kroot/lib/modules/$kver/kernel" "$full/kernel"
 cp "$kroot/lib/modules/$kver"/modules.{builtin,builtin.modinfo,order} "$full/"
 depmod -b "$work" "$kver"
-awk -F'\t' '$2 != "" {print $1 "/modalias\t" $2}' "$devices" | LC_ALL=C sort -u > "$profile/modalias.tsv"
-cut -f2 "$profile/modalias.tsv" | while read -r a; do
-  modprobe -C "$work/noconf" -d "$work" -S "$kver" --show-depends "$a" 2>/dev/null | awk '$1 == "insmod" {print $2}'
-done | sed 's|.*/||; s|\.ko.*||; s|-|_|g' | LC_ALL=C sort -u > "$profile/loaded-modules.txt"
+mp() { modprobe -C "$work/noconf" -d "$work" -S "$kver" "$@" 2>/dev/null || true; }
+awk -F'\t' '$2 != "" {print $1 "/modalias\t" $2}' "$devices" | LC_ALL=C sort -u > "$work/modalias.tsv"
+{ jq -r '.declined[]?.modules[]?' "$out/report.json" 2>/dev/null || true; } | LC_ALL=C sort -u > "$work/declined"
+cut -f2 "$work/modalias.tsv" | while read -r a; do mp -R "$a"; done | LC_ALL=C sort -u > "$work/resolved"
+grep -vxF -f "$work/declined" "$work/resolved" | while read -r m; do
+  mp --show-depends "$m" | awk '$1 == "insmod" {print $2}'
+done | sed 's|.*/||; s|\.ko.*||; s|-|_|g' | LC_ALL=C sort -u > "$work/loaded-modules.txt"
+cp "$work/modalias.tsv" "$work/loaded-modules.txt" "$profile/"
 echo "profile-from-boot: $(wc -l < "$profile/modalias.tsv") devices, $(wc -l < "$profile/loaded-modules.txt") modules in $profile"

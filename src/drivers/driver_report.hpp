@@ -28,7 +28,7 @@ struct DeviceDrivers {
 };
 
 struct InstallReason {
-  std::string kind;    // "device", "required-by", "pattern", "recommended-by", "supplements", "user", "none"
+  std::string kind;    // "device", "required-by", "pattern", "recommended-by", "supplements", "filesystem", "user", "none"
   std::string detail;  // the device, the package and the dependency, ...
 };
 

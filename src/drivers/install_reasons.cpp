@@ -5,6 +5,8 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
+#include <algorithm>
 
 #include <fmt/format.h>
 
@@ -56,6 +58,21 @@ std::optional<std::string> modalias_pattern(const std::string& supplement) {
   return inner;
 }
 
+// The file systems libzypp's filesystem() namespace takes as used: USED_FS_LIST of
+// /etc/sysconfig/storage (what an installer writes for the root's file system).
+std::set<std::string> used_file_systems(const std::string& root) {
+  std::ifstream in(fs::path(root) / "etc/sysconfig/storage");
+  std::set<std::string> out;
+  for (std::string l; std::getline(in, l);) {
+    if (l.rfind("USED_FS_LIST=", 0) != 0) continue;
+    std::string v = l.substr(13);
+    v.erase(std::remove(v.begin(), v.end(), '"'), v.end());
+    std::istringstream words(v);
+    for (std::string w; words >> w;) out.insert(w);
+  }
+  return out;
+}
+
 // zypper's record of packages it installed as dependencies; absent: unknown.
 std::optional<std::set<std::string>> auto_installed(const std::string& root) {
   std::ifstream in(fs::path(root) / "var/lib/zypp/AutoInstalled");
@@ -76,6 +93,7 @@ std::vector<InstalledKmp> explain_installed_kmps(const rpmdb::PackageDb& db, con
   if (index)
     for (const auto& m : index->modules) indexed.insert(m.package);
   auto autos = auto_installed(root);
+  auto file_systems = used_file_systems(root);
 
   std::vector<InstalledKmp> out;
   for (const auto& kmp : packages) {
@@ -86,6 +104,12 @@ std::vector<InstalledKmp> explain_installed_kmps(const rpmdb::PackageDb& db, con
       if (p.name.rfind("kmod(", 0) == 0) k.modules.push_back(p.name.substr(5, p.name.size() - 6));
     for (const auto& s : kmp.supplements) {
       auto pattern = modalias_pattern(s.name);
+      if (s.name.rfind("filesystem(", 0) == 0 && s.name.back() == ')') {
+        std::string fsname = s.name.substr(11, s.name.size() - 12);
+        if (file_systems.count(fsname))
+          k.reasons.push_back({"filesystem", fmt::format("{} (USED_FS_LIST of /etc/sysconfig/storage)", fsname)});
+        continue;
+      }
       if (!pattern) {  // a companion: "ppdev-kmp Supplements: parport_pc-kmp" (zypper installs it alongside)
         for (const auto& other : packages)
           if (other.name != kmp.name && satisfied_by(other, s)) {
