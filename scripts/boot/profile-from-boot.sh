@@ -11,7 +11,8 @@
 #                                  build of KERNEL_ROOT (default: scripts/fetch-kernel.sh), loadable
 #                                  modules only, without the ones that boot declined (installed,
 #                                  asked for by a device, not loaded: CPU-model drivers such as
-#                                  powernow_k8 on QEMU's CPU), with their modules.dep dependencies
+#                                  powernow_k8 on QEMU's CPU), with their modules.dep dependencies (not
+#                                  their softdeps, which another module may serve)
 set -euo pipefail
 out=${1:?BOOT_OUT_DIR}; profile=${2:?PROFILE_DIR}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,8 +29,12 @@ mp() { modprobe -C "$work/noconf" -d "$work" -S "$kver" "$@" 2>/dev/null || true
 awk -F'\t' '$2 != "" {print $1 "/modalias\t" $2}' "$devices" | LC_ALL=C sort -u > "$work/modalias.tsv"
 { jq -r '.declined[]?.modules[]?' "$out/report.json" 2>/dev/null || true; } | LC_ALL=C sort -u > "$work/declined"
 cut -f2 "$work/modalias.tsv" | while read -r a; do mp -R "$a"; done | LC_ALL=C sort -u > "$work/resolved"
+# Each module with its modules.dep dependencies (not its softdeps: another module may serve those).
+awk -F: '{n = split($1, p, "/"); name = p[n]; sub(/\.ko.*/, "", name); gsub(/-/, "_", name); deps = ""
+  m = split($2, d, " "); for (i = 1; i <= m; i++) { n = split(d[i], p, "/"); x = p[n]; sub(/\.ko.*/, "", x); gsub(/-/, "_", x); deps = deps " " x }
+  print name deps}' "$full/modules.dep" > "$work/deps"
 grep -vxF -f "$work/declined" "$work/resolved" | while read -r m; do
-  mp --show-depends "$m" | awk '$1 == "insmod" {print $2}'
-done | sed 's|.*/||; s|\.ko.*||; s|-|_|g' | LC_ALL=C sort -u > "$work/loaded-modules.txt"
+  awk -v m="$m" '$1 == m {for (i = 1; i <= NF; i++) print $i}' "$work/deps"
+done | LC_ALL=C sort -u > "$work/loaded-modules.txt"
 cp "$work/modalias.tsv" "$work/loaded-modules.txt" "$profile/"
 echo "profile-from-boot: $(wc -l < "$profile/modalias.tsv") devices, $(wc -l < "$profile/loaded-modules.txt") modules in $profile"
