@@ -1,6 +1,7 @@
 // kmpkit weak-updates: let the modules of other installed kernels that fit serve a kernel.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -19,6 +20,13 @@ struct WeakArgs {
 };
 
 int run_weak_updates(const WeakArgs& a) {
+  // A kernel that is gone loses its links (exit 0); a base directory without lib/modules is a typo.
+  std::error_code ec;
+  const std::string modules = (a.root.empty() ? std::string() : a.root) + "/lib/modules";
+  if (!std::filesystem::is_directory(modules, ec)) {
+    fmt::print(stderr, "kmpkit weak-updates: {} does not exist: check -b (BASEDIR holds lib/modules)\n", modules);
+    return exit_code::input_missing;
+  }
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   int rc = exit_code::ok;
   for (const auto& kver : a.kvers) {

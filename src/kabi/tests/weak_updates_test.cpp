@@ -251,4 +251,10 @@ TEST(Vermagic, FromConfigEqualsTheRealKernelsModules) {
             "1.0 modversions ");
 }
 
+TEST(WeakUpdates, ABaseDirectoryWithoutModulesIsAnError) {
+  auto r = run(shell_quote(kmpkit::test::kmpkit_binary()) + " weak-updates -b /nonexistent-basedir 6.1.0-1-amd64");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("/nonexistent-basedir/lib/modules does not exist"), std::string::npos) << r.err;
+}
+
 }  // namespace
