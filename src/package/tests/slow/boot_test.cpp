@@ -58,7 +58,12 @@ TEST(Boot, Q35VirtioBootsFromItsHardwareSelectedInstall) {
   const std::string guest_a = out + "/work/guest";
   auto own = nlohmann::json::parse(pl::read_text(guest_a + "/drivers-before.json"));
   EXPECT_TRUE(own["missing_packages"].empty()) << own["missing_packages"];
-  for (const auto& k : own["kmps"]) EXPECT_NE(k["reasons"][0]["kind"], "none") << k.dump();
+  // Every KMP has its reason, but the 9p ones: the profile's capture harness had a 9p device (so
+  // zypper selected them, hw-profiles/README.md), the booted machine has none.
+  for (const auto& k : own["kmps"])
+    if (k["package"].get<std::string>().rfind("9pnet", 0) != 0 && k["package"].get<std::string>().rfind("9p-", 0) != 0 &&
+        k["package"].get<std::string>().rfind("netfs", 0) != 0 && k["package"].get<std::string>().rfind("fscache", 0) != 0)
+      EXPECT_NE(k["reasons"][0]["kind"], "none") << k.dump();
 
   std::string first = temp_dir("kmpkit-boot-newhw-1");
   auto r1 = boot("q35-e1000e-nvme", first, "--image-from " + q(out) + " --media " + q(real_repo().repo));
