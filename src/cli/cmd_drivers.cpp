@@ -2,7 +2,6 @@
 // each installed KMP is there; --install installs the missing ones, --write-rules keeps modprobe's
 // hints current. Documented in docs/drivers.md.
 #include <fmt/format.h>
-#include <sys/utsname.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -100,15 +99,11 @@ void print_human(const drivers::DriversReport& r, bool missing_only) {
   for (const auto& n : r.notes) fmt::print(stderr, "kmpkit drivers: note: {}\n", n);
 }
 
-std::string running_kernel() {
-  struct utsname u {};
-  return ::uname(&u) == 0 ? u.release : "";
-}
 
 // The module is there after all (rules older than the last install): modprobe it with every
 // modprobe.d file but the hints (their alias would send it here again).
-int load_without_hints(std::string module, const std::vector<std::string>& options) {
-  if (module.rfind(drivers::kHintPrefix, 0) == 0) module = module.substr(std::string_view(drivers::kHintPrefix).size());
+int load_without_hints(const std::string& modprobe_module, const std::vector<std::string>& options) {
+  const std::string module = drivers::asked_module(modprobe_module);
   char dir_template[] = "/run/kmpkit-modprobe.XXXXXX";
   const char* dir = ::mkdtemp(dir_template);
   if (!dir) {
@@ -143,7 +138,7 @@ int run_hint(const DriversArgs& a) {
     fmt::print(stderr, "kmpkit drivers: --modprobe-hint is what modprobe's rules run (MODPROBE_MODULE is not set)\n");
     return exit_code::usage;
   }
-  std::string kver = a.kernel.empty() ? running_kernel() : a.kernel;
+  std::string kver = a.kernel.empty() ? drivers::running_kernel() : a.kernel;
   std::string msg = drivers::modprobe_hint(a.root, kver, module);
   if (msg.empty()) return load_without_hints(module, a.module_options);
   fmt::print(stderr, "kmpkit: {}\n", msg);

@@ -24,10 +24,6 @@ namespace fs = std::filesystem;
 namespace kmpkit::drivers {
 namespace {
 
-std::string running_kernel() {
-  struct utsname u {};
-  return ::uname(&u) == 0 ? u.release : "";
-}
 
 
 // A module that modprobe finds for a device alias in the root: libkmod's own lookup (modprobe.d
@@ -102,6 +98,11 @@ std::string choose_kernel(const DriversRequest& req) {
 }
 
 }  // namespace
+
+std::string running_kernel() {
+  struct utsname u {};
+  return ::uname(&u) == 0 ? u.release : "";
+}
 
 const char* state_name(DriverState s) {
   switch (s) {

@@ -62,6 +62,9 @@ struct DriversReport {
 // Throws Error(Input) when the kernel's modules are not in the root.
 DriversReport report_drivers(const DriversRequest& request);
 
+// uname -r.
+std::string running_kernel();
+
 // The kernel releases of ROOT/lib/modules, newest first.
 std::vector<std::string> installed_kernels(const std::string& root);
 

@@ -91,9 +91,14 @@ bool write_missing_driver_rules(const std::string& root, const MissingRules& rul
   return true;
 }
 
-std::string modprobe_hint(const std::string& root, const std::string& kver, const std::string& module) {
-  std::string name = module_name_from_path(module);
+std::string asked_module(std::string_view modprobe_module) {
+  std::string name = module_name_from_path(modprobe_module);
   if (name.rfind(kHintPrefix, 0) == 0) name = name.substr(std::string_view(kHintPrefix).size());
+  return name;
+}
+
+std::string modprobe_hint(const std::string& root, const std::string& kver, const std::string& module) {
+  std::string name = asked_module(module);
   if (present_modules(under_root(root, "/lib/modules/" + kver)).count(name)) return "";
   const std::string index_file = under_root(root, hardware::driver_index_path(kver));
   std::error_code ec;

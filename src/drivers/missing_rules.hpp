@@ -8,6 +8,7 @@
 // modprobe.d aliases before modules.alias, so a rule for a device could shadow an installed driver;
 // the boot-time report (`kmpkit drivers --missing`) names the packages for devices.
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kmpkit::drivers {
@@ -28,6 +29,9 @@ bool write_missing_driver_rules(const std::string& root, const MissingRules& rul
 
 // The name the rules give a missing module (what kmod puts in MODPROBE_MODULE).
 inline constexpr const char* kHintPrefix = "kmpkit_hint_";
+
+// The module a hint was asked for: MODPROBE_MODULE without kHintPrefix.
+std::string asked_module(std::string_view modprobe_module);
 
 // What the rule runs: `module` (MODPROBE_MODULE, with or without kHintPrefix) for the running kernel `kver`. When the module is
 // there after all (a rule older than the last install, another kernel's), returns "" and the caller

@@ -40,8 +40,8 @@ void write_fake_sysfs(const std::vector<Device>& devices, const std::string& dir
   }
 }
 
-std::vector<std::string> read_modaliases(const std::string& source) {
-  std::vector<std::string> out;
+std::vector<Device> read_sysfs_devices(const std::string& dir, const std::string& prefix) {
+  std::vector<Device> out;
   std::error_code ec;
   auto first_line = [](const fs::path& p) {
     std::ifstream in(p);
@@ -49,24 +49,31 @@ std::vector<std::string> read_modaliases(const std::string& source) {
     std::getline(in, l);
     return l;
   };
-  if (fs::is_directory(source, ec)) {
-    auto opts = fs::directory_options::skip_permission_denied;
-    for (auto it = fs::recursive_directory_iterator(source, opts, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      std::string name = it->path().filename().string();
-      if (!name.empty() && name[0] == '.') {
-        if (it->is_directory(ec)) it.disable_recursion_pending();
-        continue;
-      }
-      if (it->is_symlink(ec)) {
-        it.disable_recursion_pending();
-        continue;
-      }
-      if (name == "modalias" && it->is_regular_file(ec)) {
-        std::string l = first_line(it->path());
-        if (!l.empty()) out.push_back(l);
-      }
+  auto opts = fs::directory_options::skip_permission_denied;
+  for (auto it = fs::recursive_directory_iterator(dir, opts, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!name.empty() && name[0] == '.') {
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
     }
+    if (it->is_symlink(ec)) {  // sysfs is full of loops
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (name == "modalias" && it->is_regular_file(ec)) {
+      std::string l = first_line(it->path());
+      if (!l.empty()) out.push_back({prefix + "/" + it->path().lexically_relative(dir).string(), l});
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> read_modaliases(const std::string& source) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (fs::is_directory(source, ec)) {
+    for (auto& d : read_sysfs_devices(source)) out.push_back(std::move(d.modalias));
     return out;
   }
   std::ifstream in(source);

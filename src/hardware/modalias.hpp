@@ -19,6 +19,10 @@ std::vector<Device> read_modalias_tsv(const std::string& path);
 // Writes each device's modalias into `<dir><sysfs path>`: a fake sysfs tree for ZYPP_MODALIAS_SYSFS.
 void write_fake_sysfs(const std::vector<Device>& devices, const std::string& dir);
 
+// Every file named "modalias" below `dir` (symlinks and dot-names skipped) as a device whose path is
+// `prefix` + its path below `dir` ("/devices/.../modalias" for /sys/devices with prefix "/devices").
+std::vector<Device> read_sysfs_devices(const std::string& dir, const std::string& prefix = "");
+
 // What libzypp reads from ZYPP_MODALIAS_SYSFS: a directory walked recursively (the first line of every
 // file named "modalias"; symlinks and dot-names skipped), or a plain file with one modalias a line.
 std::vector<std::string> read_modaliases(const std::string& sysfs_or_list);

@@ -4,10 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "hardware/device_source.hpp"
+
 namespace kmpkit::install {
 
 // The name that means "the devices of the machine kmpkit runs on" (its /sys/devices).
-inline constexpr const char* kThisMachine = "this-machine";
+using hardware::kThisMachine;
 
 // The device modaliases of `source`: a hardware profile's modalias.tsv, a plain list (one modalias a
 // line), a sysfs-like tree (every file named `modalias`), or kThisMachine. Throws Error(Input) when
