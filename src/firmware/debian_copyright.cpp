@@ -1,13 +1,9 @@
 #include "firmware/debian_copyright.hpp"
 
+#include "util/text.hpp"
+
 namespace kmpkit::firmware {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 // DEP-5 globbing: '*' any run of characters ('/' included), '?' one, '\' escapes the next one.
 bool dep5_match(std::string_view pattern, std::string_view path) {

@@ -1,16 +1,12 @@
 #include "firmware/whence.hpp"
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <optional>
 
 namespace kmpkit::firmware {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 // copy-firmware.sh drops every '"' of a name (quotes protect spaces).
 std::string unquote(std::string_view s) {

@@ -1,5 +1,7 @@
 #include "kmp/kernel_headers.hpp"
 
+#include "util/text.hpp"
+
 #include <sys/utsname.h>
 
 #include <fstream>
@@ -23,12 +25,6 @@ std::string read_all(const fs::path& p) {
   return s.str();
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t b = 0;
-  while (b < s.size() && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  return s.substr(b);
-}
 
 // A path as the system under ROOT sees it: an absolute link target is inside ROOT.
 fs::path under_root(const std::string& root, const fs::path& p) {
@@ -122,7 +118,7 @@ std::string default_kernel_release(const std::string& root) {
     if (uname(&u) != 0) throw Error(ErrorKind::Input, "uname failed: name the kernel release");
     return u.release;
   }
-  if (std::string k = trim(read_all(fs::path(root) / "KVER")); !k.empty()) return k;
+  if (std::string k(trim(read_all(fs::path(root) / "KVER"))); !k.empty()) return k;
   std::vector<std::string> found;
   for (const auto& e : fs::directory_iterator(fs::path(root) / "lib/modules", ec))
     if (e.is_directory(ec)) found.push_back(e.path().filename().string());
