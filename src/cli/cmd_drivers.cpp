@@ -17,6 +17,7 @@
 #include "cli/exit_codes.hpp"
 #include "drivers/driver_report.hpp"
 #include "drivers/missing_rules.hpp"
+#include "drivers/modprobe_call.hpp"
 #include "hardware/device_source.hpp"
 #include "install/zypper_install.hpp"
 #include "util/error.hpp"
@@ -102,8 +103,8 @@ void print_human(const drivers::DriversReport& r, bool missing_only) {
 
 // The module is there after all (rules older than the last install): modprobe it with every
 // modprobe.d file but the hints (their alias would send it here again).
-int load_without_hints(const std::string& modprobe_module, const std::vector<std::string>& options) {
-  const std::string module = drivers::asked_module(modprobe_module);
+int load_without_hints(const std::string& module, const drivers::ModprobeCall& call,
+                       const std::vector<std::string>& options) {
   char dir_template[] = "/run/kmpkit-modprobe.XXXXXX";
   const char* dir = ::mkdtemp(dir_template);
   if (!dir) {
@@ -120,7 +121,11 @@ int load_without_hints(const std::string& modprobe_module, const std::vector<std
       std::filesystem::create_symlink(it->path(), std::string(dir) + "/" + name, ec);
     }
   }
-  std::vector<std::string> argv = {"modprobe", "-C", dir, module};
+  std::vector<std::string> argv = {"modprobe", "-C", dir};
+  if (call.quiet) argv.push_back("-q");
+  if (!call.dirname.empty()) argv.insert(argv.end(), {"-d", call.dirname});
+  if (!call.kver.empty()) argv.insert(argv.end(), {"-S", call.kver});
+  argv.push_back(module);
   argv.insert(argv.end(), options.begin(), options.end());
   ProcessOptions o;
   o.capture_stdout = o.capture_stderr = false;
@@ -130,22 +135,43 @@ int load_without_hints(const std::string& modprobe_module, const std::vector<std
   return r.started ? r.exit_code : exit_code::input_missing;
 }
 
-// What the generated modprobe.d rule runs (MODPROBE_MODULE set by kmod): load the module when it is
-// there after all, else name its package on the terminal and in the journal.
+// What the generated modprobe.d rule runs (kmod sets MODPROBE_MODULE=kmpkit_hint): for each name
+// its modprobe parent was asked for, load the module when it is there after all, else name its
+// package on the terminal and in the journal, else say what modprobe says for a name nothing has.
 int run_hint(const DriversArgs& a) {
   const char* module = std::getenv("MODPROBE_MODULE");
   if (!module || !*module) {
     fmt::print(stderr, "kmpkit drivers: --modprobe-hint is what modprobe's rules run (MODPROBE_MODULE is not set)\n");
     return exit_code::usage;
   }
-  std::string kver = a.kernel.empty() ? drivers::running_kernel() : a.kernel;
-  std::string msg = drivers::modprobe_hint(a.root, kver, module);
-  if (msg.empty()) return load_without_hints(module, a.module_options);
-  fmt::print(stderr, "kmpkit: {}\n", msg);
-  ::openlog("kmpkit", LOG_PID, LOG_USER);
-  ::syslog(LOG_WARNING, "%s", msg.c_str());
-  ::closelog();
-  return exit_code::input_missing;
+  auto call = drivers::calling_modprobe();
+  if (!call) {  // a libkmod user (udev): the globs avoid device aliases, so this is not expected
+    fmt::print(stderr, "kmpkit: a module that is not installed was asked for; `kmpkit drivers --missing` names "
+                       "the packages this machine lacks\n");
+    return exit_code::input_missing;
+  }
+  const std::string root = a.root == "/" && !call->dirname.empty() ? call->dirname : a.root;
+  const std::string kver = !call->kver.empty() ? call->kver : !a.kernel.empty() ? a.kernel : drivers::running_kernel();
+  int worst = exit_code::ok;
+  for (const auto& name : call->modules) {
+    auto hint = drivers::modprobe_hint(root, kver, name);
+    switch (hint.kind) {
+      case drivers::ModprobeHint::Kind::Present:
+        if (int rc = load_without_hints(name, *call, a.module_options); rc != 0) worst = rc;
+        continue;
+      case drivers::ModprobeHint::Kind::Missing:
+        if (!call->quiet) fmt::print(stderr, "kmpkit: {}\n", hint.message);
+        ::openlog("kmpkit", LOG_PID, LOG_USER);
+        ::syslog(LOG_WARNING, "%s", hint.message.c_str());
+        ::closelog();
+        break;
+      case drivers::ModprobeHint::Kind::Unknown:
+        if (!call->quiet) fmt::print(stderr, "{}\n", hint.message);
+        break;
+    }
+    worst = exit_code::input_missing;
+  }
+  return worst;
 }
 
 int run_drivers(const DriversArgs& a) {
@@ -155,8 +181,10 @@ int run_drivers(const DriversArgs& a) {
       auto rules = drivers::missing_driver_rules(a.root);
       bool changed = drivers::write_missing_driver_rules(a.root, rules);
       if (!a.quiet)
-        fmt::print("{} {}: {} modules of the installed kernels' builds are not installed\n",
-                   changed ? "wrote" : "unchanged", drivers::kMissingRulesPath, rules.modules.size());
+        fmt::print("{} {}: {} modules of the installed kernels' builds are not installed ({} alias patterns{})\n",
+                   changed ? "wrote" : "unchanged", drivers::kMissingRulesPath, rules.modules.size(),
+                   rules.patterns.size(),
+                   rules.uncovered.empty() ? "" : fmt::format(", {} without a hint", rules.uncovered.size()));
       return exit_code::ok;
     }
     drivers::DriversRequest req;
@@ -211,7 +239,7 @@ void add_drivers_command(CLI::App& app, int& exit_code) {
                 fmt::format("Write {} for modules the installed kernels' builds have and the root lacks (what the "
                             "kernel packages' refresh runs)",
                             drivers::kMissingRulesPath));
-  cmd->add_flag("--modprobe-hint", a->hint, "What those rules run: name the package of MODPROBE_MODULE");
+  cmd->add_flag("--modprobe-hint", a->hint, "What those rules run: name the package of the module its modprobe parent was asked for");
   cmd->add_flag("-q,--quiet", a->quiet, "No output for --write-rules");
   cmd->add_option("module_options", a->module_options, "--modprobe-hint: the module options modprobe was given");
   cmd->footer("States: loaded, built-in, installed, available (in a repository), in-index (known only from the "

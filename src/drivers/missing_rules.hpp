@@ -1,12 +1,12 @@
 #pragma once
-// modprobe hints for drivers that are not installed: for every module an installed kernel's build
-// has (its offline driver index) but the root does not, a modprobe.d alias to "kmpkit_hint_NAME",
-// and one `install kmpkit_hint_*` rule that runs `kmpkit drivers --modprobe-hint`, which names the
-// package and the command instead of modprobe's "not found". Aliases, not one `install` rule per
-// module: kmod matches every install rule against every module it loads (fnmatch), but the alias
-// lines only against the name asked for, once. Device aliases get no rule: kmod consults
-// modprobe.d aliases before modules.alias, so a rule for a device could shadow an installed driver;
-// the boot-time report (`kmpkit drivers --missing`) names the packages for devices.
+// modprobe hints for drivers that are not installed: the modules an installed kernel's build has
+// (its offline driver index) but the root does not are covered by a few hundred modprobe.d alias
+// globs to "kmpkit_hint" (hint_patterns.hpp: none can match a name that resolves today), and one
+// `install kmpkit_hint` rule runs `kmpkit drivers --modprobe-hint`, which reads the name asked for
+// from its modprobe parent and names the package and the command instead of modprobe's "not found".
+// Aliases, not `install` rules per module: kmod matches every install rule against every module it
+// loads, but alias lines only against the name asked for. Device aliases get no rule (the globs
+// avoid them): the boot-time report (`kmpkit drivers --missing`) names the packages for devices.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,8 +16,10 @@ namespace kmpkit::drivers {
 inline constexpr const char* kMissingRulesPath = "/etc/modprobe.d/90-kmpkit-missing-drivers.conf";
 
 struct MissingRules {
-  std::vector<std::string> modules;  // sorted, kmod names
-  std::string text;                  // the file ("" when there is nothing to say)
+  std::vector<std::string> modules;    // sorted, kmod names
+  std::vector<std::string> patterns;   // the alias globs that cover them
+  std::vector<std::string> uncovered;  // missing modules no safe pattern covers (no hint)
+  std::string text;                    // the file ("" when there is nothing to say)
 };
 
 // The rules for ROOT (every kernel with an index and a module database).
@@ -27,15 +29,17 @@ MissingRules missing_driver_rules(const std::string& root);
 // removed. Returns true when the file changed. Throws Error(Write).
 bool write_missing_driver_rules(const std::string& root, const MissingRules& rules);
 
-// The name the rules give a missing module (what kmod puts in MODPROBE_MODULE).
-inline constexpr const char* kHintPrefix = "kmpkit_hint_";
+// The module every hint alias points to (what kmod puts in MODPROBE_MODULE); no module has it.
+inline constexpr const char* kHintModule = "kmpkit_hint";
 
-// The module a hint was asked for: MODPROBE_MODULE without kHintPrefix.
-std::string asked_module(std::string_view modprobe_module);
+struct ModprobeHint {
+  enum class Kind { Present, Missing, Unknown } kind = Kind::Unknown;
+  std::string message;  // Missing: names the package and the command; Unknown: modprobe's "not found"
+};
 
-// What the rule runs: `module` (MODPROBE_MODULE, with or without kHintPrefix) for the running kernel `kver`. When the module is
-// there after all (a rule older than the last install, another kernel's), returns "" and the caller
-// loads it; else the message naming its package and the command to install it.
-std::string modprobe_hint(const std::string& root, const std::string& kver, const std::string& module);
+// What the rule says about `module` (the name modprobe was asked for) for kernel `kver`: Present when
+// it is there after all (a rule older than the last install, another kernel's: the caller loads it),
+// Missing when the kernel build's index names its package, Unknown for any other name a glob caught.
+ModprobeHint modprobe_hint(const std::string& root, const std::string& kver, const std::string& module);
 
 }  // namespace kmpkit::drivers
