@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -398,10 +400,38 @@ LoadResult finish(const toml::table& root, const std::string& source) {
   return r;
 }
 
-LoadResult parse_error(const toml::parse_error& e, const std::string& source) {
-  LoadResult r;
+std::string syntax_problem(const toml::parse_error& e, const std::string& source) {
   const auto& b = e.source().begin;
-  r.problems.push_back({fmt::format("{}:{}:{}: TOML syntax error: {}", source, b.line, b.column, e.description())});
+  return fmt::format("{}:{}:{}: TOML syntax error: {}", source, b.line, b.column, e.description());
+}
+
+// The syntax errors of `text`: toml++ stops at the first, so the line it names is blanked and the
+// rest parsed again, until it parses or the error no longer moves on (a string left open to the
+// end), at most kMaxSyntaxErrors.
+LoadResult syntax_errors(const toml::parse_error& first, std::string text, const std::string& source) {
+  constexpr size_t kMaxSyntaxErrors = 20;
+  LoadResult r;
+  r.problems.push_back({syntax_problem(first, source)});
+  size_t line = first.source().begin.line;
+  while (r.problems.size() < kMaxSyntaxErrors) {
+    // Blank line `line` (1-based), keeping the line count so later positions stay right.
+    size_t start = 0;
+    for (size_t n = 1; n < line && start != std::string::npos; ++n) {
+      start = text.find('\n', start);
+      if (start != std::string::npos) ++start;
+    }
+    if (start == std::string::npos || start >= text.size()) break;
+    size_t end = text.find('\n', start);
+    text.replace(start, (end == std::string::npos ? text.size() : end) - start, "");
+    try {
+      (void)toml::parse(text, source);
+      break;
+    } catch (const toml::parse_error& e) {
+      if (e.source().begin.line <= line) break;
+      line = e.source().begin.line;
+      r.problems.push_back({syntax_problem(e, source)});
+    }
+  }
   return r;
 }
 
@@ -418,7 +448,7 @@ LoadResult load_policy_string(const std::string& text, const std::string& source
     toml::table root = toml::parse(text, source_name);
     return finish(root, source_name);
   } catch (const toml::parse_error& e) {
-    return parse_error(e, source_name);
+    return syntax_errors(e, text, source_name);
   }
 }
 
@@ -429,12 +459,14 @@ LoadResult load_policy_file(const std::string& path) {
     r.problems.push_back({fmt::format("{}: no such policy file", path)});
     return r;
   }
-  try {
-    toml::table root = toml::parse_file(path);
-    return finish(root, path);
-  } catch (const toml::parse_error& e) {
-    return parse_error(e, path);
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) {
+    LoadResult r;
+    r.problems.push_back({fmt::format("{}: cannot read the policy file", path)});
+    return r;
   }
+  return load_policy_string(text, path);
 }
 
 std::string default_policy_path() {

@@ -166,6 +166,21 @@ TEST(Policy, SyntaxErrorsNameTheLine) {
   EXPECT_NE(r.problems[0].message.find("TOML syntax error"), std::string::npos);
 }
 
+TEST(Policy, EverySyntaxErrorIsNamedInOneRun) {
+  // toml++ stops at the first error; the loader goes on past each bad line.
+  auto r = load_policy_string("format = 1\n[kernel\nflavor = \"amd64\"\nx = = 2\n[[set]]\nname = \"a\nmodules = []\n",
+                              "bad.toml");
+  EXPECT_FALSE(r.policy);
+  ASSERT_EQ(r.problems.size(), 3u) << all_problems(r);
+  EXPECT_EQ(r.problems[0].message.rfind("bad.toml:2:", 0), 0u) << r.problems[0].message;
+  EXPECT_EQ(r.problems[1].message.rfind("bad.toml:4:", 0), 0u) << r.problems[1].message;
+  EXPECT_EQ(r.problems[2].message.rfind("bad.toml:6:", 0), 0u) << r.problems[2].message;
+  // A file: the same.
+  auto file = test::temp_dir("kmpkit-policy-syntax") + "/p.toml";
+  test::write_text(file, "format = 1\n[kernel\nx = = 2\n");
+  EXPECT_EQ(load_policy_file(file).problems.size(), 2u);
+}
+
 TEST(Policy, TemplatesAndNamesAreChecked) {
   auto r = load_policy_string(R"(
 format = 1
