@@ -3,6 +3,7 @@
 // call it with --pending: under zypper that is the end of the whole transaction (docs/boot.md).
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,12 @@ int run_refresh(const RefreshArgs& a) {
       fmt::print(stderr, "kmpkit refresh: {}\n", describe_failure(s, r));
       rc = exit_code::tool_failed;
     }
+  }
+  if (rc != exit_code::ok) {
+    // Still to do (a full disk, say): the next transaction's %posttrans tries again.
+    std::ofstream mark(kPendingMark);
+    fmt::print(stderr, "kmpkit refresh: the refresh is still pending; fix what the messages above name (free "
+                       "space, reinstall a package) and run `kmpkit refresh`\n");
   }
   return rc;
 }

@@ -342,7 +342,12 @@ TEST(Pipeline, KabiSchemeSplit) {
             std::string::npos);
   EXPECT_NE(kernel.find("%transfiletriggerin -- /lib/modules/\n/usr/lib/kmpkit/refresh/" + f.kver + " triggerin\n"),
             std::string::npos);
-  EXPECT_NE(kernel.find("\n%{kmpkit_weak_updates_command}\n%{kmpkit_depmod_command}\n"), std::string::npos);
+  // Both run even when the first fails; a failure (beyond "partial") fails the script, so that
+  // `kmpkit refresh` keeps the refresh pending.
+  EXPECT_NE(kernel.find("\nrc=0\n%{kmpkit_weak_updates_command} || { [ $? -le 1 ] || rc=1; }\n"
+                        "%{kmpkit_depmod_command} || { [ $? -le 1 ] || rc=1; }\n"),
+            std::string::npos);
+  EXPECT_NE(kernel.find("\nexit $rc\nEOF\n"), std::string::npos);
   EXPECT_NE(kernel.find("%transfiletriggerpostun -- /lib/modules/\n"), std::string::npos);
   EXPECT_NE(kernel.find("%preun\nif [ \"$1\" = 0 ]; then %{kmpkit_weak_updates_command} --clear || :; fi\n"),
             std::string::npos);

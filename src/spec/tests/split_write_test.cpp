@@ -3,12 +3,12 @@
 // an output directory on another file system gets the generator without its debug information.
 // Needs a small tmpfs (root); skipped where mounting is not allowed.
 #include <gtest/gtest.h>
-#include <sys/mount.h>
 
 #include <filesystem>
 #include <string>
 
 #include "package/tests/fixture_repo.hpp"
+#include "small_disk.hpp"
 #include "test_env.hpp"
 
 namespace kmpkit::test {
@@ -16,17 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace pl = pipeline;
-
-struct SmallDisk {
-  std::string dir;
-  bool mounted = false;
-  explicit SmallDisk(const std::string& size) : dir(temp_dir("kmpkit-small-disk")) {
-    mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-  }
-  ~SmallDisk() {
-    if (mounted) ::umount2(dir.c_str(), MNT_DETACH);
-  }
-};
 
 // The tiny kernel tree and the fast tests' policy.
 const std::string& fixture_dir() {
@@ -49,7 +38,7 @@ bool has_debug_info(const std::string& elf) {
 }
 
 TEST(SplitWrite, AFullDiskIsNamedAndLeavesNoOutputDirectory) {
-  SmallDisk disk("1m");
+  SmallDisk disk("size=1m");
   if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
   const std::string out = disk.dir + "/split";
   auto r = split_into(out);
@@ -60,7 +49,7 @@ TEST(SplitWrite, AFullDiskIsNamedAndLeavesNoOutputDirectory) {
 }
 
 TEST(SplitWrite, AFailedSplitKeepsThePreviousOne) {
-  SmallDisk disk("64m");
+  SmallDisk disk("size=64m");
   if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
   const std::string out = disk.dir + "/split";
   auto first = split_into(out);
