@@ -1,6 +1,7 @@
 #include "build/repo_builder.hpp"
 
 #include "build/generated_check.hpp"
+#include "build/repo_signing.hpp"
 
 
 #include <algorithm>
@@ -98,6 +99,7 @@ BuildResult build_repository(const BuildOptions& o) {
   for (const char* tool : {"rpmbuild", "createrepo_c", "modifyrepo_c", "rpm"})
     if (!program_available(tool))
       throw Error(ErrorKind::Input, fmt::format("{} not found in PATH (scripts/install-deps.sh installs it)", tool));
+  if (!o.gpg_key.empty()) check_signing_key(o.gpg_key);  // before an hour of rpmbuild, not after
   // rpm must know kmpkit's fileattrs and macros, or the KMPs get no dependencies at all.
   auto known = run_process({"rpm", "--eval", "%{?__kmpkit_path:attr}|%{?kmpkit_keep_modules_intact:macros}"});
   if (!known.ok() || known.out.substr(0, known.out.find('\n')) != "attr|macros")
@@ -234,6 +236,17 @@ BuildResult build_repository(const BuildOptions& o) {
   }
   r.rpmbuild_seconds = since(t_rpm);
 
+  // Signatures change the rpm headers: before the metadata records their checksums.
+  if (!o.gpg_key.empty()) {
+    if (o.progress) o.progress({"sign", 1, 1});
+    std::vector<std::string> rpms;
+    for (auto it = fs::recursive_directory_iterator(repo, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+      if (it->is_regular_file(ec) && it->path().extension() == ".rpm") rpms.push_back(it->path().string());
+    std::sort(rpms.begin(), rpms.end());
+    sign_rpms(rpms, o.gpg_key, (logs / "rpmsign.log").string());
+  }
+
   // The repository metadata.
   auto t_repo = Clock::now();
   if (o.progress) o.progress({"createrepo", 1, 1});
@@ -248,6 +261,7 @@ BuildResult build_repository(const BuildOptions& o) {
                     log);
     if (rc != 0) throw Error(ErrorKind::Tool, fmt::format("modifyrepo_c failed (exit {}):\n{}", rc, tail(log, 25)));
   }
+  if (!o.gpg_key.empty()) sign_repository_metadata(repo.string(), o.gpg_key, (logs / "gpg.log").string());
   r.createrepo_seconds = since(t_repo);
   if (!o.keep_work) fs::remove_all(work, ec);
 

@@ -19,6 +19,7 @@ struct BuildOptions {
   std::string dir;            // the split directory
   unsigned jobs = 0;          // parallel rpmbuilds; 0 = the manifest's, else CPUs
   bool keep_work = false;     // keep DIR/rpmbuild/* (build roots) after success
+  std::string gpg_key;        // sign the rpms and repomd.xml with this key of GNUPGHOME ("" = unsigned)
   std::function<void(const BuildProgress&)> progress;  // called from the calling thread
 };
 

@@ -43,7 +43,12 @@ struct BuildArgs {
   std::string dir;
   unsigned jobs = 0;
   bool keep_work = false;
+  std::string gpg_key;
 };
+
+constexpr const char* kGpgKeyHelp =
+    "Sign every rpm (rpmsign) and repodata/repomd.xml (repomd.xml.asc) with this key of GNUPGHOME, and publish the "
+    "public key (repodata/repomd.xml.key, REPO/RPM-GPG-KEY-kmpkit); docs/signing.md";
 
 std::string mb(uint64_t bytes) { return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6); }
 
@@ -203,6 +208,7 @@ int run_build(const BuildArgs& a, const char* cmd) {
   bo.dir = a.dir;
   bo.jobs = a.jobs;
   bo.keep_work = a.keep_work;
+  bo.gpg_key = a.gpg_key;
   bo.progress = [&](const build::BuildProgress& p) {
     if (p.stage != stage) {
       if (progress) progress->finish();
@@ -278,8 +284,9 @@ void add_package_commands(CLI::App& app, int& exit_code) {
   b->add_option("dir", build->dir, "The directory `kmpkit split --out` wrote")->required();
   b->add_option("-j,--jobs", build->jobs, "Parallel rpmbuilds (default: as split, else all cores)");
   b->add_flag("--keep-work", build->keep_work, "Keep the rpmbuild work directories (DIR/rpmbuild)");
-  b->footer("Writes DIR/repo (rpms, repodata with patterns) and DIR/logs. Exit codes: 0 ok, 3 no split or a tool "
-            "missing, 5 rpmbuild/createrepo_c/modifyrepo_c failed (log excerpt shown), 7 write error.");
+  b->add_option("--gpg-key", build->gpg_key, kGpgKeyHelp);
+  b->footer("Writes DIR/repo (rpms, repodata with patterns) and DIR/logs. Exit codes: 0 ok, 2 --gpg-key names no "
+            "secret key, 3 no split or a tool missing, 5 rpmbuild/createrepo_c/modifyrepo_c failed (log excerpt shown), 7 write error.");
   b->callback([build, &exit_code] { exit_code = run_build(*build, "build"); });
 
   auto pkg = std::make_shared<SplitArgs>();
@@ -287,6 +294,7 @@ void add_package_commands(CLI::App& app, int& exit_code) {
   auto* p = app.add_subcommand("package", "split, then build: a kernel tree to an rpm-md repository in one step");
   add_split_options(p, *pkg);
   p->add_flag("--keep-work", pkg_build->keep_work, "Keep the rpmbuild work directories (DIR/rpmbuild)");
+  p->add_option("--gpg-key", pkg_build->gpg_key, kGpgKeyHelp);
   p->footer("Exit codes: those of split and build.");
   p->callback([pkg, pkg_build, &exit_code] {
     exit_code = run_split(*pkg, "package");

@@ -206,4 +206,35 @@ std::vector<InstalledPackage> PackageDb::packages() const {
   return out;
 }
 
+bool PackageSignatures::is_trusted(const std::string& key_id) const {
+  for (const auto& t : trusted)
+    if (key_id.size() >= t.size() && key_id.compare(key_id.size() - t.size(), t.size(), t) == 0) return true;
+  return false;
+}
+
+PackageSignatures PackageDb::signatures() const {
+  std::lock_guard lock(rpm_mutex());
+  PackageSignatures out;
+  rpmdbMatchIterator mi = rpmtsInitIterator(impl_->ts, RPMDBI_PACKAGES, nullptr, 0);
+  while (Header h = rpmdbNextIterator(mi)) {
+    const char* name = headerGetString(h, RPMTAG_NAME);
+    if (!name) continue;
+    if (std::string_view(name) == "gpg-pubkey") {
+      if (const char* v = headerGetString(h, RPMTAG_VERSION)) out.trusted.push_back(v);
+      continue;
+    }
+    // rpm's own rendering: "RSA/SHA512, Sun Nov 29 2026, Key ID f1e59f1d184d69d4".
+    std::string key;
+    char* sig = headerFormat(h, "%|RSAHEADER?{%{RSAHEADER:pgpsig}}:{%|DSAHEADER?{%{DSAHEADER:pgpsig}}:{}|}|", nullptr);
+    if (sig) {
+      std::string_view text(sig);
+      if (auto at = text.rfind("Key ID "); at != std::string_view::npos) key = text.substr(at + 7);
+      free(sig);
+    }
+    out.key_of[name] = key;
+  }
+  rpmdbFreeIterator(mi);
+  return out;
+}
+
 }  // namespace kmpkit::rpmdb

@@ -23,6 +23,14 @@ struct InstalledPackage {
   std::vector<Dependency> provides, requires_, recommends, supplements;
 };
 
+// Who signed an installed package's header, and which keys the database trusts (rpm --import).
+struct PackageSignatures {
+  std::unordered_map<std::string, std::string> key_of;  // package name → key id (16 hex digits), "" unsigned
+  std::vector<std::string> trusted;                     // imported keys: gpg-pubkey versions (8 hex digits)
+  // The key id is trusted when it ends in one of the imported short ids.
+  bool is_trusted(const std::string& key_id) const;
+};
+
 class PackageDb {
  public:
   // Opens the rpm database of `root` ("" or "/" = the running system) read-only. `dbpath`
@@ -42,6 +50,8 @@ class PackageDb {
   std::unordered_map<std::string, std::vector<std::string>> owners_in(const std::vector<std::string>& dirs) const;
   // Every installed package with its dependencies (one pass over the database).
   std::vector<InstalledPackage> packages() const;
+  // Every installed package's header signature key and the imported keys.
+  PackageSignatures signatures() const;
   const std::string& dbpath() const { return dbpath_; }  // inside the root
   size_t package_count() const { return packages_; }
 

@@ -62,8 +62,9 @@ std::string support_of(const ModuleRecord& m) {
 
 class KernelCheck {
  public:
-  KernelCheck(const VerifyOptions& o, const std::string& root, const std::string& kver, const PackageDb* db)
-      : opt_(o), root_(root), db_(db) {
+  KernelCheck(const VerifyOptions& o, const std::string& root, const std::string& kver, const PackageDb* db,
+              const rpmdb::PackageSignatures* signatures)
+      : opt_(o), root_(root), db_(db), signatures_(signatures) {
     r_.kver = kver;
   }
 
@@ -173,6 +174,7 @@ class KernelCheck {
 
     std::map<std::string, std::vector<std::string>> owners;
     check_ownership(entries, owners);
+    check_package_signatures(owners);
 
     for (size_t i = 0; i < modules.size(); ++i) {
       const auto& m = modules[i];
@@ -307,6 +309,32 @@ class KernelCheck {
                   : "not signed (loading it taints the kernel; refused under Secure Boot lockdown)");
   }
 
+  // The packages of this kernel's modules: signed by a key the database does not trust is an error
+  // (someone installed around the signature checks); unsigned (a repository built without
+  // --gpg-key) one note for all of them.
+  void check_package_signatures(const std::map<std::string, std::vector<std::string>>& owners) {
+    if (!signatures_) return;
+    std::set<std::string> packages, unsigned_packages;
+    for (const auto& [path, who] : owners) packages.insert(who.begin(), who.end());
+    for (const auto& p : packages) {
+      auto it = signatures_->key_of.find(p);
+      if (it == signatures_->key_of.end()) continue;
+      if (it->second.empty()) {
+        unsigned_packages.insert(p);
+      } else if (!signatures_->is_trusted(it->second)) {
+        add("package-signature", "unknown-package-key", Severity::Error, "", "", p,
+            fmt::format("package {} is signed by key {}, which the package database does not trust (rpm --import "
+                        "its public key, or reinstall the package from a trusted repository)",
+                        p, it->second));
+      }
+    }
+    if (!unsigned_packages.empty())
+      add("package-signature", "unsigned-packages", Severity::Note, "", "", std::to_string(unsigned_packages.size()),
+          fmt::format("{} packages of these modules have no signature (e.g. {}): their repository was built "
+                      "without --gpg-key",
+                      unsigned_packages.size(), *unsigned_packages.begin()));
+  }
+
   void check_ownership(const std::vector<TreeEntry>& entries, std::map<std::string, std::vector<std::string>>& owners) {
     if (!db_) return;
     r_.package_db = db_->dbpath();
@@ -339,6 +367,7 @@ class KernelCheck {
   const VerifyOptions& opt_;
   std::string root_;
   const PackageDb* db_;
+  const rpmdb::PackageSignatures* signatures_;
   KernelReport r_;
   std::vector<bool> loadable_;
 };
@@ -382,8 +411,10 @@ VerifyReport verify(const VerifyOptions& options) {
 
   std::string why;
   std::optional<PackageDb> db = PackageDb::open(root, options.dbpath, &why);
+  std::optional<rpmdb::PackageSignatures> signatures;
+  if (db) signatures = db->signatures();
   for (const auto& kver : kvers) {
-    KernelReport k = KernelCheck(options, root, kver, db ? &*db : nullptr).run();
+    KernelReport k = KernelCheck(options, root, kver, db ? &*db : nullptr, signatures ? &*signatures : nullptr).run();
     if (!db) {
       k.findings.push_back(
           {"ownership", "no-package-database", Severity::Note, "", "", "", why + ": package ownership not checked"});
