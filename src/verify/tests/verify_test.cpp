@@ -274,15 +274,17 @@ TEST(kabi_verify, UnownedFilesWithAPackageDatabase) {
      " --dbpath /var/lib/rpm -i --nodeps --noscripts " + shell_quote(top) + "/RPMS/noarch/*.rpm 2>&1");
   auto r = verify(root);
   EXPECT_EQ(r.exit_code, 6) << r.out << r.err;
+  // The test package is not signed: one note says so.
   EXPECT_EQ(findings_of(r.json, true),
-            Findings{"ownership/unowned-file/kmpt_alias//lib/modules/" + kver + "/extra/kmpt_alias.ko"});
+            (Findings{"ownership/unowned-file/kmpt_alias//lib/modules/" + kver + "/extra/kmpt_alias.ko",
+                      "package-signature/unsigned-packages//1"}));
   EXPECT_EQ(r.json["kernels"][0]["package_db"], "/var/lib/rpm");
   auto st = statuses(r.json);
   EXPECT_EQ(st.at("kmpt_core")["packages"], nlohmann::json::array({"kmpt-verify-test"}));
   EXPECT_TRUE(st.at("kmpt_alias")["packages"].empty());
   // depmod's own output files belong to nobody and are not reported.
   sh("/sbin/depmod -b " + shell_quote(root) + " " + kver + " 2>/dev/null");
-  EXPECT_EQ(findings_of(verify(root).json, true).size(), 1u);
+  EXPECT_EQ(findings_of(verify(root).json, true).size(), 2u);
 }
 
 TEST(kabi_verify, StaleWeakUpdatesLinks) {
