@@ -27,9 +27,17 @@ rm -rf "$out"; mkdir -p "$out"
 echo
 
 # 1. package: split (specs, file lists) + build (rpmbuild, createrepo_c, patterns)
+# Signed as a distribution signs (docs/signing.md): with KMPKIT_GPG_KEY from the caller's GNUPGHOME,
+# else with a throw-away key made here.
+if [ -z "${KMPKIT_GPG_KEY:-}" ]; then
+  export GNUPGHOME=$out/gnupg; mkdir -m 0700 "$GNUPGHOME"
+  KMPKIT_GPG_KEY="kmpkit main job <main-job@kmpkit.invalid>"
+  gpg --batch --pinentry-mode loopback --passphrase '' --quick-gen-key "$KMPKIT_GPG_KEY" rsa2048 sign never 2>/dev/null
+  trap 'gpgconf --kill gpg-agent 2>/dev/null || :' EXIT
+fi
 t0=$(now)
 KMPKIT_PROGRESS=${KMPKIT_PROGRESS:-1} "$kmpkit" package --policy policies/default.toml -b "$KMPKIT_KERNEL_ROOT" \
-  "$kver" --out "$out/split" --host-base
+  "$kver" --out "$out/split" --host-base --gpg-key "$KMPKIT_GPG_KEY"
 t1=$(now)
 repo=$out/split/repo
 echo
@@ -42,9 +50,11 @@ while IFS=$'\t' read -r p v; do
   mkdir -p "$sys$(dirname "$p")"; printf '%s\n' "$v" > "$sys$p"
 done < "$profiles/$profile/modalias.tsv"
 export ZYPP_LOCKFILE_ROOT=$root ZYPP_MODALIAS_SYSFS=$sys ZYPP_LOGFILE=$out/zypper.log
-zypper --root "$root" -n --no-gpg-checks ar -G "file://$repo" kmp >/dev/null
+# zypper with its signature checks on: the repository's key trusted in the root first.
+rpm --root "$root" --dbpath /var/lib/rpm --import "$repo/RPM-GPG-KEY-kmpkit"
+zypper --root "$root" -n ar --gpgcheck-strict "file://$repo" kmp >/dev/null
 t2=$(now)
-zypper --root "$root" -n --no-gpg-checks in kernel-amd64 > "$out/zypper-install.log" 2>&1 \
+zypper --root "$root" -n in kernel-amd64 > "$out/zypper-install.log" 2>&1 \
   || { tail -30 "$out/zypper-install.log"; exit 5; }
 t3=$(now)
 rpmq() { rpm --root "$root" --dbpath /var/lib/rpm "$@"; }
@@ -67,7 +77,7 @@ db_lines=$(grep -c . "$root/lib/modules/$kver/modules.dep" || true)
 
 echo "kmpkit main job: Linux $kver"
 printf '%-44s %s\n' "packages built" "$n_rpms ($n_kmps KMPs, $n_patterns patterns, kernel-amd64, kmpkit-host-base)"
-printf '%-44s %s\n' "repository size" "$(mb "$repo_bytes")  ($repo)"
+printf '%-44s %s\n' "repository size" "$(mb "$repo_bytes")  ($repo, signed by $KMPKIT_GPG_KEY)"
 printf '%-44s %s\n' "build time (split + rpmbuild + createrepo)" "$(secs "$t0" "$t1") s on $(nproc) cores"
 printf '%-44s %s\n' "installed for $profile" "$inst_n packages ($inst_kmps KMPs), $(mb "$inst_bytes") (zypper $(secs "$t2" "$t3") s)"
 printf '%-44s %s\n' "everything installed would be" "$(mb "$full_bytes")"
