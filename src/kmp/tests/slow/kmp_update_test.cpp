@@ -110,7 +110,9 @@ TEST(RealDkms, KernelUpdateWithZypperKeepsTheFittingKmpAndNamesTheRebuild) {
   ASSERT_NE(after["kernel-amd64"].find(';'), std::string::npos) << "two kernels: " << after["kernel-amd64"];
   EXPECT_EQ(after.size(), before.size()) << "no package but the kernel";
   for (const auto& [n, st] : before)
-    if (n != "kernel-amd64") EXPECT_EQ(after[n], st) << n << " untouched";
+    if (n != "kernel-amd64") {
+      EXPECT_EQ(after[n], st) << n << " untouched";
+    }
   auto links = weak_links(r, b.kver);
   auto v1 = verify_any(r);
   std::vector<const Driver*> fitting, not_fitting;
@@ -156,6 +158,7 @@ TEST(RealDkms, KernelUpdateWithZypperKeepsTheFittingKmpAndNamesTheRebuild) {
   ASSERT_TRUE(std::regex_search(rebuilt.out, m, std::regex("zypper in ([^ \n]+)"))) << rebuilt.out;
   const std::string package_b = m[1];
   EXPECT_NE(package_b, not_fitting[0]->package_a) << "a new KABI, a new name";
+  std::cout << run("rpm -qp --provides --requires --supplements " + q(kmps) + "/x86_64/" + package_b + "-*.rpm 2>/dev/null").out;
   ASSERT_EQ(zypper(r, "ref").exit_code, 0);
   auto add = zypper(r, "in " + q(package_b));
   ASSERT_EQ(add.exit_code, 0) << add.out << add.err;
