@@ -1,6 +1,8 @@
 // kmpkit refresh: run the installed kernels' refresh scripts (weak-updates links, module database,
 // initrd), which the kernel packages own as /usr/lib/kmpkit/refresh/KVER. The packages' %posttrans
-// call it with --pending: under zypper that is the end of the whole transaction (docs/boot.md).
+// call it with --pending: under zypper that is the end of the whole transaction (docs/boot.md). Then
+// it tells, before anyone reboots, which external KMP (kmpkit kmp build) does not fit a kernel and
+// the command that builds it for that kernel (docs/external-kmps.md).
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 
 #include "cli/command.hpp"
 #include "cli/exit_codes.hpp"
+#include "kmp/kmp_coverage.hpp"
 #include "util/process.hpp"
 
 namespace fs = std::filesystem;
@@ -27,6 +30,16 @@ struct RefreshArgs {
   bool pending = false;
 };
 
+// After the links are decided: every kernel an external KMP does not serve, with the command that
+// builds it for that kernel. Not a failure of the refresh (the transaction did what it was asked).
+void tell_unserved_kernels(const std::vector<std::string>& kvers) {
+  std::vector<std::string> problems;
+  auto records = kmp::installed_build_records("", &problems);
+  for (const auto& p : problems) fmt::print(stderr, "kmpkit refresh: {}: skipped (reinstall the KMP that owns it)\n", p);
+  for (const auto& s : kmp::kmp_services("", kvers, records))
+    if (auto message = kmp::coverage_message(s); !message.empty()) fmt::print(stderr, "kmpkit refresh: {}\n", message);
+}
+
 int run_refresh(const RefreshArgs& a) {
   std::error_code ec;
   if (a.pending && !fs::remove(kPendingMark, ec)) return exit_code::ok;  // nothing changed since the last refresh
@@ -41,7 +54,9 @@ int run_refresh(const RefreshArgs& a) {
     return exit_code::input_missing;
   }
   int rc = exit_code::ok;
+  std::vector<std::string> kvers;
   for (const auto& s : scripts) {
+    kvers.push_back(fs::path(s).filename().string());
     ProcessOptions o;
     o.capture_stdout = o.capture_stderr = false;  // the scripts' own messages reach the user
     auto r = run_process({s, "posttrans"}, o);
@@ -50,6 +65,7 @@ int run_refresh(const RefreshArgs& a) {
       rc = exit_code::tool_failed;
     }
   }
+  tell_unserved_kernels(kvers);
   if (rc != exit_code::ok) {
     // Still to do (a full disk, say): the next transaction's %posttrans tries again.
     std::ofstream mark(kPendingMark);
@@ -69,6 +85,8 @@ void add_refresh_command(CLI::App& app, int& exit_code) {
       "kernel package owns, with the policy's depmod (and weak-updates) command and kmpkit initrd. The\n"
       "packages' %posttrans run `kmpkit refresh --pending`, which does it only when a package changed\n"
       "module files since the last refresh (zypper runs all %posttrans at the end of its transaction).\n"
+      "Then it names each installed kernel that an external KMP (kmpkit kmp build) does not serve,\n"
+      "with the kmpkit kmp build command for that kernel (kmpkit verify reports the same).\n"
       "Exit: 0 done, 3 a kernel named has no refresh script, 5 a script failed.");
   cmd->add_option("kver", a->kvers, "Kernel release(s) (default: every installed kernel)");
   cmd->add_flag("--pending", a->pending,

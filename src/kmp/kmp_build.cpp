@@ -16,6 +16,7 @@
 #include "depgen/depgen.hpp"
 #include "depgen/softdep_targets.hpp"
 #include "kabi/kabi_id.hpp"
+#include "kmp/build_record.hpp"
 #include "kmp/dkms_conf.hpp"
 #include "kmp/kbuild_run.hpp"
 #include "kmp/kernel_headers.hpp"
@@ -225,6 +226,32 @@ std::vector<std::string> publish(const fs::path& built_repo, const fs::path& rep
   return out;
 }
 
+// The record the KMP ships (build_record.hpp): enough to print the command that builds the same
+// driver, named and signed the same way, for another kernel.
+BuildRecord make_build_record(const KmpBuildOptions& o, const KmpBuildResult& r, const fs::path& src,
+                              const KernelInventory& staged) {
+  BuildRecord b;
+  b.package = r.package;
+  b.base_name = r.base_name;
+  b.driver = r.driver;
+  b.version = r.version;
+  b.release = r.release;
+  b.kver = r.kver;
+  for (const auto& m : staged.modules) b.modules.push_back(m.path);
+  b.source_dir = src.string();
+  b.repo_dir = fs::absolute(o.repo_dir).lexically_normal().string();
+  auto option = [&b](const char* flag, const std::string& value, bool path) {
+    if (value.empty()) return;
+    b.options.push_back(flag);
+    b.options.push_back(path ? fs::absolute(value).lexically_normal().string() : value);
+  };
+  option("--name", o.name, false);
+  option("--version", o.version, false);
+  option("--sign-key", o.sign_key, true);
+  option("--sign-cert", o.sign_cert, true);
+  return b;
+}
+
 }  // namespace
 
 KmpBuildResult build_kmp(const KmpBuildOptions& o) {
@@ -329,6 +356,8 @@ KmpBuildResult build_kmp(const KmpBuildOptions& o) {
       spec::write_file((spec_dir / "signing-cert.spec").string(), certificate_spec(*cert));
       manifest.specs.push_back({"signing-cert.spec", {r.cert_package}, 0, 0});
     }
+    k.build_record = (spec_dir / (r.package + ".build")).string();
+    spec::write_file(k.build_record, format_build_record(make_build_record(o, r, src, staged)));
     const std::string spec_name = r.package + ".spec";
     spec::write_file((spec_dir / spec_name).string(), external_kmp_spec(k, staged, stage.string(), so));
     uint64_t bytes = 0;
@@ -367,6 +396,7 @@ std::string kmp_build_text(const KmpBuildResult& r) {
     s += fmt::format("  {}{}\n", m.path, m.signer.empty() ? "" : fmt::format(" (signed by {})", m.signer));
   if (!r.cert_package.empty()) s += fmt::format("  requires {} (the signing certificate)\n", r.cert_package);
   s += fmt::format("added to {}: {}\n", r.repo_dir, r.rpms.size() == 1 ? "1 rpm" : fmt::format("{} rpms", r.rpms.size()));
+  s += fmt::format("install it (with the repository enabled): zypper ref && zypper in {}\n", r.package);
   s += fmt::format("compile {:.1f} s, package {:.1f} s, total {:.1f} s\n", r.compile_seconds, r.package_seconds,
                    r.total_seconds);
   if (!r.work_dir.empty()) s += fmt::format("work directory kept: {}\n", r.work_dir);

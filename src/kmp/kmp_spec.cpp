@@ -6,9 +6,11 @@
 
 #include <fmt/format.h>
 
+#include "kmp/build_record.hpp"
 #include "package/plan.hpp"
 #include "spec/scripts.hpp"
 #include "spec/spec_text.hpp"
+#include "util/shell_quote.hpp"
 
 namespace fs = std::filesystem;
 
@@ -58,6 +60,9 @@ std::string external_kmp_spec(const ExternalKmp& k, const KernelInventory& stage
   if (!k.url.empty()) s += fmt::format("URL: {}\n", spec::spec_escape(k.url));
   s += spec::description(p, true);
   s += fmt::format("\n%install\nmkdir -p %{{buildroot}}{0}\ncp -a %{{kmpkit_modules}}/. %{{buildroot}}{0}/\n", kdir);
+  const std::string record = k.build_record.empty() ? "" : build_record_path(k.name);
+  if (!record.empty())
+    s += fmt::format("install -D -m 0644 {} %{{buildroot}}{}\n", shell_quote(spec::spec_escape(k.build_record)), record);
   s += spec::kmp_scripts(k.name);
   // Its directories too: the KMP may outlive the kernel it was built for (serving later kernels
   // through weak-updates), and its files must not be left in directories nobody owns.
@@ -70,6 +75,7 @@ std::string external_kmp_spec(const ExternalKmp& k, const KernelInventory& stage
     spec::check_list_path(m.path);
     s += fmt::format("{}/{}\n", kdir, m.path);
   }
+  if (!record.empty()) s += fmt::format("%dir {}\n{}\n", kBuildRecordDir, record);
   return s;
 }
 

@@ -19,6 +19,7 @@ struct ExternalKmp {
   std::string kver, flavor, kabi;
   std::string summary, description, license, url;
   std::vector<std::string> requires_;  // the signing certificate's package
+  std::string build_record;  // the record file to ship as build_record_path(name) ("" = none)
 };
 
 // The KMP's name parts: "NAME-kmp-FLAVOR" and that with "-KABI".

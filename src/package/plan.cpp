@@ -213,11 +213,13 @@ void restrict_to(PackagePlan& plan, const KernelInventory& inv, const PlanOption
       fit.report(fit.unmatched_name(o.only[g]), fmt::format("--only \"{}\"", o.only[g]),
                  fmt::format("in the kernel package {}, no KMP to build", plan.kernel.name));
   }
-  if (matched == 0) {
+  // Only the kernel package (`--only kernel-amd64`) is a request too: a kernel whose KMPs are
+  // published already, or a test that needs the kernel and nothing else.
+  bool kernel = std::any_of(o.only.begin(), o.only.end(), [&](const auto& g) { return matches(g, plan.kernel.name); });
+  if (matched == 0 && !kernel) {
     problems.push_back("--only matches no KMP (globs on package or module names)");
     return;
   }
-  bool kernel = std::any_of(o.only.begin(), o.only.end(), [&](const auto& g) { return matches(g, plan.kernel.name); });
   plan.kernel.publish = kernel;
   for (auto& p : plan.patterns) p.publish = kernel;
   if (!o.with_deps) return;

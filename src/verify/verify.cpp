@@ -23,6 +23,7 @@
 #include "depmod/config.hpp"
 #include "depmod/module_set.hpp"
 #include "kabi/vermagic.hpp"
+#include "kmp/kmp_coverage.hpp"
 #include "module/firmware_path.hpp"
 #include "module/kernel_files.hpp"
 #include "module/kernel_tree.hpp"
@@ -372,6 +373,37 @@ class KernelCheck {
   std::vector<bool> loadable_;
 };
 
+// Each external KMP's service to each kernel checked (kmp_coverage: its own build, or a weak-updates
+// link to another kernel's): a kernel it does not serve is an error (that kernel boots without the
+// driver), one whose own module of that name is used a warning; both name the command to build it.
+void check_external_kmps(const std::string& root, const std::vector<std::string>& kvers, VerifyReport& report) {
+  std::vector<std::string> problems;
+  auto records = kmp::installed_build_records(root, &problems);
+  if (report.kernels.empty()) return;
+  auto add = [&](KernelReport& k, const char* kind, Severity sev, std::string module, std::string path,
+                 std::string subject, std::string message) {
+    k.findings.push_back({"kmp", kind, sev, std::move(module), std::move(path), std::move(subject), std::move(message)});
+    (sev == Severity::Error ? k.errors : sev == Severity::Warning ? k.warnings : k.notes)++;
+    (sev == Severity::Error ? report.errors : sev == Severity::Warning ? report.warnings : report.notes)++;
+  };
+  for (const auto& p : problems)
+    add(report.kernels.front(), "bad-build-record", Severity::Warning, "", "", "",
+        p + ": which kernels this KMP serves is not checked (reinstall the KMP that owns it)");
+  for (const auto& s : kmp::kmp_services(root, kvers, records)) {
+    std::string command = s.how == kmp::Service::NotServed || s.how == kmp::Service::InBoxModule
+                              ? kmp::rebuild_command(s.build, s.kver) : "";
+    report.kmps.push_back({s.base_name, s.kver, kmp::service_name(s.how), s.build.package, command});
+    auto k = std::find_if(report.kernels.begin(), report.kernels.end(), [&](const KernelReport& r) { return r.kver == s.kver; });
+    if (command.empty() || k == report.kernels.end()) continue;
+    const std::string& m = s.build.modules.front();
+    if (s.how == kmp::Service::NotServed)
+      add(*k, "kmp-does-not-fit", Severity::Error, module_name_from_path(m), m, s.build.package, kmp::coverage_message(s));
+    else
+      add(*k, "kmp-in-box-module-used", Severity::Warning, module_name_from_path(s.detail), s.detail, s.build.package,
+          kmp::coverage_message(s));
+  }
+}
+
 }  // namespace
 
 const char* severity_name(Severity s) {
@@ -425,6 +457,7 @@ VerifyReport verify(const VerifyOptions& options) {
     report.notes += k.notes;
     report.kernels.push_back(std::move(k));
   }
+  check_external_kmps(root, kvers, report);
   if (!stores.empty()) {
     // Every file the kernels' weak-updates links lead to (inside the root).
     std::set<std::string> targets;
@@ -509,6 +542,11 @@ nlohmann::ordered_json verify_json(const VerifyReport& report, bool strict) {
   for (const auto& st : report.stores)
     stores.push_back({{"kver", st.kver}, {"modules", st.modules}, {"linked", st.linked}, {"unused", st.unused}});
   j["module_stores"] = std::move(stores);
+  json kmps = json::array();
+  for (const auto& s : report.kmps)
+    kmps.push_back({{"base_name", s.base_name}, {"kver", s.kver}, {"how", s.how}, {"package", s.package},
+                    {"command", s.command}});
+  j["external_kmps"] = std::move(kmps);
   return j;
 }
 
@@ -573,6 +611,14 @@ std::string verify_text(const VerifyReport& report, bool strict, bool details) {
                      st.kver, st.modules, st.linked));
     for (const auto& u : st.unused)
       line(fmt::format("  warning unused       {}: no installed kernel uses it (its KMP can be removed)", u));
+  }
+  if (!report.kmps.empty()) {
+    line("");
+    line("external KMPs (kmpkit kmp build), per kernel:");
+    for (const auto& s : report.kmps)
+      line(fmt::format("  {:<28} {:<20} {}{}", s.base_name, s.kver, s.how,
+                       s.how == "not-served" || s.how == "in-box-module" ? " (build: " + s.command + ")"
+                                                                          : " (" + s.package + ")"));
   }
   line("");
   if (report.consistent(strict))

@@ -1,8 +1,8 @@
 #pragma once
 // kmpkit verify: is what is installed in a root consistent? For every kernel under
 // ROOT/lib/modules and each of its modules: symbols and CRCs, vermagic, module dependencies,
-// firmware, signatures, support status, duplicates, package ownership, weak-updates links
-// (docs/kabi.md, "verify").
+// firmware, signatures, support status, duplicates, package ownership, weak-updates links, and
+// whether each external KMP (kmpkit kmp build) serves every kernel (docs/kabi.md, "verify").
 #include <map>
 #include <string>
 #include <vector>
@@ -16,7 +16,7 @@ const char* severity_name(Severity s);  // "error", "warning", "note"
 
 struct Finding {
   std::string check;    // ksym, vermagic, depends, builtin, firmware, signature, support, duplicate,
-                        // ownership, weak-updates, symvers, read
+                        // ownership, weak-updates, symvers, read, kmp
   std::string kind;     // e.g. crc-mismatch, missing-firmware (docs/kabi.md lists them all)
   Severity severity = Severity::Error;
   std::string module;   // module name ("" for files that are not modules)
@@ -68,10 +68,20 @@ struct ModuleStore {
   std::vector<std::string> unused;  // paths no kernel links to (warning: their KMPs serve nothing)
 };
 
+// How one kernel gets one external driver (a KMP of `kmpkit kmp build`, known by its build record).
+struct KmpServiceReport {
+  std::string base_name;  // vpoll-kmp-amd64
+  std::string kver;
+  std::string how;        // own-build, weak-updates, in-box-module, not-served
+  std::string package;    // the build serving it; for in-box-module and not-served the newest build
+  std::string command;    // in-box-module, not-served: the command that builds it for this kernel
+};
+
 struct VerifyReport {
   std::string root;
   std::vector<KernelReport> kernels;
   std::vector<ModuleStore> stores;
+  std::vector<KmpServiceReport> kmps;  // external KMPs x kernels
   size_t errors = 0, warnings = 0, notes = 0;
   // Consistent: no errors (and, when strict, no warnings either).
   bool consistent(bool strict) const { return errors == 0 && (!strict || warnings == 0); }

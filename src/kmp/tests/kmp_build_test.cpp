@@ -77,8 +77,21 @@ TEST(KmpBuild, TinyDkmsSourceBecomesASignedKabiNamedKmp) {
   EXPECT_NE(r.out.find("\"source_kind\": \"dkms\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"signer\": \"kmpkit test signing key\""), std::string::npos) << r.out;
   EXPECT_EQ(rpm_query(rpm, "--qf '%{VERSION}-%{RELEASE}'"), "1.0-1");
+  std::string name = rpm_query(rpm, "--qf '%{NAME}'");
   EXPECT_EQ(rpm_query(rpm, "-l"), "/lib/modules/" + kver + "\n/lib/modules/" + kver + "/updates\n/lib/modules/" + kver +
-                                      "/updates/kmpt_dkms.ko\n");
+                                      "/updates/kmpt_dkms.ko\n/usr/lib/kmpkit/kmp\n/usr/lib/kmpkit/kmp/" + name + ".build\n");
+  // Its build record: how to build the same driver, named and signed the same way, for another kernel.
+  std::string record = run("rpm2cpio " + shell_quote(rpm) + " | cpio -i --to-stdout ./usr/lib/kmpkit/kmp/" + name +
+                           ".build 2>/dev/null").out;
+  const std::vector<std::string> lines = {"package=" + name + "\n",
+                                          "base_name=kmpt-dkms-kmp-amd64\n",
+                                          "kver=" + kver + "\n",
+                                          "module=updates/kmpt_dkms.ko\n",
+                                          "source_dir=" + fs::canonical(src).string() + "\n",
+                                          "repo_dir=" + repo + "\n",
+                                          "option=--sign-key\noption=" + keys + "/key.pem\n"};
+  for (const auto& line : lines)
+    EXPECT_NE(record.find(line), std::string::npos) << line << " not in\n" << record;
   std::string provides = rpm_query(rpm, "--provides");
   EXPECT_NE(provides.find("kmod(kmpt_dkms.ko)\n"), std::string::npos) << provides;
   EXPECT_NE(provides.find("ksym(amd64:kmpt_dkms_answer) = "), std::string::npos) << provides;

@@ -235,6 +235,12 @@ TEST(KernelFit, OnlyGlobsOfBuiltInModules) {
   EXPECT_TRUE(has(none.problems, "--only matches no KMP (globs on package or module names)")) << joined(none.problems);
   EXPECT_EQ(none.builtin.size(), 1u);
 
+  o.only = {"kernel-amd64"};  // the kernel package alone: no KMP, not a problem
+  auto kernel_only = make_plan(pol, inv, o);
+  EXPECT_TRUE(kernel_only.problems.empty()) << joined(kernel_only.problems);
+  EXPECT_TRUE(kernel_only.plan.kernel.publish);
+  for (const auto& k : kernel_only.plan.kmps) EXPECT_FALSE(k.publish) << k.name;
+
   o.only = {"ext4", "sd_mood", "ancient_driver"};
   auto typo = make_plan(pol, inv, o);
   EXPECT_TRUE(has(typo.problems, "--only \"sd_mood\": module \"sd_mood\" matches no module of " + kKver +

@@ -321,6 +321,40 @@ TEST(kabi_verify, StaleWeakUpdatesLinks) {
             Findings{"weak-updates/stale-weak-updates-link/kmpt_gone//lib/modules/" + old_kver + "/extra/kmpt_gone.ko"});
 }
 
+// An external KMP (kmpkit kmp build, known by the record it ships) built for an older kernel: the
+// kernel it does not serve is an error naming the KMP and the command to build it for that kernel;
+// once weak-updates links its module (its KABI fits), the kernel is clean.
+TEST(kabi_verify, ExternalKmpThatDoesNotServeAKernel) {
+  auto root = make_root();
+  std::string kver = test_kver(), old_kver = "6.1.0-1-amd64";
+  fs::create_directories(root + "/lib/modules/" + old_kver + "/updates");
+  fs::rename(md(root) + "/extra/kmpt_alias.ko", root + "/lib/modules/" + old_kver + "/updates/kmpt_alias.ko");
+  write_text(root + "/usr/lib/kmpkit/kmp/kmpt-alias-kmp-amd64-aaaaaaaa.build",
+             "package=kmpt-alias-kmp-amd64-aaaaaaaa\nbase_name=kmpt-alias-kmp-amd64\ndriver=kmpt-alias\nversion=1.0\n"
+             "release=1\nkver=" + old_kver + "\nmodule=updates/kmpt_alias.ko\nsource_dir=/usr/src/kmpt-alias-1.0\n"
+             "repo_dir=/srv/kmps\n");
+  auto r = verify(root, "--kernel " + kver);
+  EXPECT_EQ(r.exit_code, 6) << r.out;
+  EXPECT_EQ(findings_of(r.json), Findings{"kmp/kmp-does-not-fit/kmpt_alias/kmpt-alias-kmp-amd64-aaaaaaaa"});
+  ASSERT_EQ(r.json["external_kmps"].size(), 1u);
+  EXPECT_EQ(r.json["external_kmps"][0]["how"], "not-served");
+  EXPECT_EQ(r.json["external_kmps"][0]["command"],
+            "kmpkit kmp build /usr/src/kmpt-alias-1.0 " + kver + " --out /srv/kmps");
+  auto text = kmpkit_run("verify --root " + shell_quote(root) + " --kernel " + kver);
+  EXPECT_NE(text.out.find("does not fit kernel " + kver), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("`kmpkit kmp build /usr/src/kmpt-alias-1.0 " + kver + " --out /srv/kmps`"), std::string::npos)
+      << text.out;
+
+  // weak-updates linked it (absolute, as weak-modules2 does; resolved inside the root): served.
+  fs::create_directories(md(root) + "/weak-updates/updates");
+  fs::create_symlink("/lib/modules/" + old_kver + "/updates/kmpt_alias.ko", md(root) + "/weak-updates/updates/kmpt_alias.ko");
+  auto ok = verify(root, "--kernel " + kver);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_EQ(findings_of(ok.json), Findings{});
+  EXPECT_EQ(ok.json["external_kmps"][0]["how"], "weak-updates");
+  EXPECT_EQ(ok.json["external_kmps"][0]["package"], "kmpt-alias-kmp-amd64-aaaaaaaa");
+}
+
 TEST(kabi_verify, UnreadableModuleAndMissingSymvers) {
   auto root = make_root();
   write_text(md(root) + "/extra/broken.ko", "garbage");

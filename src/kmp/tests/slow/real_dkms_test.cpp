@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "kmp/tests/slow/dkms_sources.hpp"
 #include "package/tests/pipeline_support.hpp"
 #include "test_env.hpp"
 
@@ -20,23 +21,7 @@ namespace {
 namespace pl = pipeline;
 using pl::q;
 
-std::string sources() {
-  static std::string dir = [] {
-    auto r = run("bash " + q(source_dir() + "/scripts/fetch-dkms-sources.sh") + " 2>&1");
-    auto lines = split_lines(r.out);
-    if (r.exit_code != 0 || lines.empty()) return std::string();
-    return lines.back();
-  }();
-  return dir;
-}
-
-// PACKAGE/usr/src/NAME-VERSION of an unpacked DKMS package.
-std::string dkms_source(const std::string& package) {
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(sources() + "/" + package + "/usr/src", ec))
-    if (fs::exists(e.path() / "dkms.conf")) return e.path().string();
-  return {};
-}
+std::string sources() { return dkms_sources(); }
 
 std::string the_rpm(const std::string& repo, const std::string& prefix) {
   for (const auto& f : pl::repo_rpms(repo))
