@@ -1,7 +1,6 @@
 #include "depmod/config.hpp"
 
 #include <dirent.h>
-#include <regex.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -11,16 +10,13 @@
 
 #include <fmt/format.h>
 
+#include "util/ere.hpp"
+
 namespace kmpkit::depmod {
 namespace {
 
 bool kernel_matches(const std::string& kver, const std::string& pattern) {
-  if (pattern == "*") return true;
-  regex_t re;
-  if (regcomp(&re, pattern.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return false;
-  int status = regexec(&re, kver.c_str(), 0, nullptr, 0);
-  regfree(&re);
-  return status == 0;
+  return pattern == "*" || ere_search(pattern, kver);
 }
 
 struct ConfFile {
@@ -99,6 +95,12 @@ void parse_file(DepmodConfig& cfg, const std::string& file, const std::string& k
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   cfg.files.push_back(file);
+  parse_config_text(cfg, text, file, kver);
+}
+
+}  // namespace
+
+void parse_config_text(DepmodConfig& cfg, const std::string& text, const std::string& file, const std::string& kver) {
   unsigned linenum = 0;
   for (const auto& line : wrapped_lines(text)) {
     ++linenum;
@@ -119,11 +121,19 @@ void parse_file(DepmodConfig& cfg, const std::string& file, const std::string& k
         cfg.messages.push_back(fmt::format("{}:{}: ignoring bad line starting with '{}'", file, linenum, cmd));
         continue;
       }
+      if (!ere_within_limits(t[2])) {
+        cfg.messages.push_back(fmt::format("{}:{}: ignoring a kernel version pattern this complex", file, linenum));
+        continue;
+      }
       if (!kernel_matches(kver, t[2])) continue;
       cfg.overrides.insert(cfg.overrides.begin(), t[3] + "/" + t[1]);
     } else if (cmd == "external") {
       if (t.size() < 3) {
         cfg.messages.push_back(fmt::format("{}:{}: ignoring bad line starting with '{}'", file, linenum, cmd));
+        continue;
+      }
+      if (!ere_within_limits(t[1])) {
+        cfg.messages.push_back(fmt::format("{}:{}: ignoring a kernel version pattern this complex", file, linenum));
         continue;
       }
       if (!kernel_matches(kver, t[1])) continue;
@@ -137,8 +147,6 @@ void parse_file(DepmodConfig& cfg, const std::string& file, const std::string& k
     }
   }
 }
-
-}  // namespace
 
 const std::vector<std::string>& default_config_paths() {
   static const std::vector<std::string> paths = {"/etc/depmod.d", "/run/depmod.d", "/usr/local/lib/depmod.d",

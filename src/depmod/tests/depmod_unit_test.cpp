@@ -118,6 +118,23 @@ TEST_F(depmodConfig, BackslashContinuesALine) {
   EXPECT_EQ(cfg.searches[1].path, "a");
 }
 
+// Found by fuzz/fuzz_depmod_config.cpp (seeds fuzz/seeds/depmod_config/crash-*): glibc's regcomp
+// took minutes over "(a{1,1000}){1,1000}" and overflowed its stack on 30000 nested parentheses,
+// so one depmod.d line hung or crashed kmpkit depmod (kmod's depmod as well). Such a version
+// pattern is now reported and the line ignored; ordinary ones still match.
+TEST_F(depmodConfig, VersionPatternsBeyondTheLimitsAreIgnoredNotCompiled) {
+  write("c.conf", "override m1 (a{1,1000}){1,1000} extra
+external " + std::string(30000, '(') + "a" +
+                      std::string(30000, ')') + " /x
+override m2 ^6\\.[0-9]{1,3}\\.0 updates
+");
+  auto cfg = load_config({dir}, "6.1.0-56-amd64");
+  EXPECT_EQ(cfg.overrides, (std::vector<std::string>{"updates/m2"}));
+  EXPECT_TRUE(cfg.externals.empty());
+  ASSERT_EQ(cfg.messages.size(), 2u);
+  EXPECT_NE(cfg.messages[0].find("c.conf:1: ignoring a kernel version pattern this complex"), std::string::npos);
+}
+
 TEST(depmodPriority, SearchOrderOverrideAndSameDirectoryQuirk) {
   DepmodConfig cfg;
   cfg.searches = {{SearchEntry::Kind::builtin, ""}, {SearchEntry::Kind::path, "extra"},
