@@ -42,7 +42,7 @@ int match_class(std::string_view p, char c, size_t& len) {
 // A path glob compiled to a sequence of steps, matched by following every possible position in
 // the pattern at once (a set of states, one pass over the path): time |pattern| x |path| whatever
 // the pattern. Backtracking over '*' and '**' took exponential time: a policy with
-// "**a**a**a**a**b" made `kmpkit split` hang (found by fuzz/fuzz_policy_glob.cpp).
+// "**a**a**a**a**b" made `kmpkit split` hang (found writing fuzz/fuzz_policy_glob.cpp).
 struct Step {
   enum Kind { literal, one, klass, star, double_star };
   explicit Step(Kind k, char ch = 0) : kind(k), c(ch) {}

@@ -1,10 +1,11 @@
 #pragma once
 // POSIX extended regular expressions as depmod (depmod.d version patterns) and bash (dkms.conf's
 // =~ in DKMS: MAKE_MATCH, BUILD_EXCLUSIVE_*) match them: glibc's regcomp/regexec, with limits.
-// glibc compiles "(a{1,1000}){1,1000}" (19 bytes) for minutes and overflows its stack on a few
-// thousand nested parentheses; std::regex (used before for dkms.conf) also backtracks
-// exponentially on "(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*x". Found by fuzz/fuzz_depmod_config.cpp and
-// fuzz/fuzz_dkms_variables.cpp (docs/hardening.md).
+// glibc compiles "(a{1,1000}){1,1000}" (19 bytes) for minutes and overflows its stack on 30000
+// nested parentheses; std::regex (used before for dkms.conf) overflows its stack on those too and
+// backtracks for minutes over "(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*x" against a kernel release. Found
+// reading the parsers for fuzz/fuzz_depmod_config.cpp and fuzz/fuzz_dkms_variables.cpp
+// (docs/hardening.md); the inputs are their crash-* seeds.
 #include <string>
 
 namespace kmpkit {

@@ -118,7 +118,7 @@ TEST_F(depmodConfig, BackslashContinuesALine) {
   EXPECT_EQ(cfg.searches[1].path, "a");
 }
 
-// Found by fuzz/fuzz_depmod_config.cpp (seeds fuzz/seeds/depmod_config/crash-*): glibc's regcomp
+// Found writing fuzz/fuzz_depmod_config.cpp (seeds fuzz/seeds/depmod_config/crash-*): glibc's regcomp
 // took minutes over "(a{1,1000}){1,1000}" and overflowed its stack on 30000 nested parentheses,
 // so one depmod.d line hung or crashed kmpkit depmod (kmod's depmod as well). Such a version
 // pattern is now reported and the line ignored; ordinary ones still match.

@@ -115,7 +115,7 @@ TEST(DkmsConf, BuildExclusive) {
 
 // The file is a bash script: DKMS's variables expand in it, and it may read the kernel's .config
 // (v4l2loopback's does, to set BUILD_EXCLUSIVE_KERNEL).
-// Found by fuzz/fuzz_dkms_variables.cpp (seeds fuzz/seeds/dkms_variables/crash-*): std::regex
+// Found writing fuzz/fuzz_dkms_variables.cpp (seeds fuzz/seeds/dkms_variables/crash-*): std::regex
 // backtracked for minutes over MAKE_MATCH "(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*x" and overflowed its stack
 // on 30000 nested parentheses in BUILD_EXCLUSIVE_KERNEL. Patterns are glibc's now, as bash's =~.
 TEST(DkmsConf, PatternsCannotHangOrCrash) {

@@ -77,7 +77,7 @@ std::string seed(const std::string& name) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
-// Found by fuzz/fuzz_module_elf.cpp: a 12-byte zstd frame claiming 1 GiB of content made the reader
+// Found writing fuzz/fuzz_module_elf.cpp (its crash-* seeds): a 12-byte zstd frame claiming 1 GiB of content made the reader
 // allocate and zero 1 GiB before finding no data; a 68-byte xz file asking for a 4 GiB dictionary
 // made liblzma allocate 4 GiB. Neither is a module: both are refused, without the memory.
 TEST(LeanReader, ClaimedSizesAreNotAllocated) {
