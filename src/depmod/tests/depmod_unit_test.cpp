@@ -123,11 +123,8 @@ TEST_F(depmodConfig, BackslashContinuesALine) {
 // so one depmod.d line hung or crashed kmpkit depmod (kmod's depmod as well). Such a version
 // pattern is now reported and the line ignored; ordinary ones still match.
 TEST_F(depmodConfig, VersionPatternsBeyondTheLimitsAreIgnoredNotCompiled) {
-  write("c.conf", "override m1 (a{1,1000}){1,1000} extra
-external " + std::string(30000, '(') + "a" +
-                      std::string(30000, ')') + " /x
-override m2 ^6\\.[0-9]{1,3}\\.0 updates
-");
+  write("c.conf", "override m1 (a{1,1000}){1,1000} extra\nexternal " + std::string(30000, '(') + "a" +
+                      std::string(30000, ')') + " /x\noverride m2 ^6\\\\.[0-9]{1,3}\\\\.0 updates\n");
   auto cfg = load_config({dir}, "6.1.0-56-amd64");
   EXPECT_EQ(cfg.overrides, (std::vector<std::string>{"updates/m2"}));
   EXPECT_TRUE(cfg.externals.empty());
