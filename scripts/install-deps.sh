@@ -8,6 +8,7 @@ PKGS=(
   libgtest-dev libgmock-dev liblzma-dev libzstd-dev zlib1g-dev libssl-dev
   kmod rpm createrepo-c zypper libsolv-tools
   xz-utils zstd cpio bc flex bison libelf-dev dwarves openssl
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -12,4 +12,8 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 # Installs kmpkit, its rpm fileattrs and macros: rpmbuild then calls kmpkit depgen by itself.
 cmake --install build >/dev/null
+# The libFuzzer targets of fuzz/ (clang; only the parsers they need): run-tests.sh runs their short runs.
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKMPKIT_FUZZ=ON \
+  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null
+cmake --build build-fuzz -j"$(nproc)"
 echo "export KMPKIT_KERNEL_ROOT=$root KMPKIT_TEST_MODULES=$mods"

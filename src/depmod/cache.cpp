@@ -149,9 +149,16 @@ std::optional<ModuleCache> ModuleCache::load(const std::string& cache_file, cons
   ::close(fd);
   if (map == MAP_FAILED) return fail(fmt::format("unreadable: {}", std::strerror(errno)));
   std::shared_ptr<const void> mapping(map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  return parse(std::string_view(static_cast<const char*>(map), size), std::move(mapping), module_dir, why);
+}
 
-  std::string_view all(static_cast<const char*>(map), size);
-  if (std::memcmp(all.data(), kMagic, sizeof kMagic) != 0) return fail("corrupt: not a kmpkit depmod cache");
+std::optional<ModuleCache> ModuleCache::parse(std::string_view all, std::shared_ptr<const void> owner,
+                                              const std::string& module_dir, std::string* why) {
+  auto fail = [&](std::string reason) -> std::optional<ModuleCache> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  if (all.size() < kHeaderSize || std::memcmp(all.data(), kMagic, sizeof kMagic) != 0) return fail("corrupt: not a kmpkit depmod cache");
   Reader h{all.substr(sizeof kMagic, kHeaderSize - sizeof kMagic)};
   uint32_t format = h.u32(), reader = h.u32();
   uint64_t payload_size = h.u64(), crc = h.u64();
@@ -196,7 +203,7 @@ std::optional<ModuleCache> ModuleCache::load(const std::string& cache_file, cons
   if (!r.ok || r.pos != payload.size()) return fail("corrupt: malformed entries");
   cache.index_.reserve(cache.entries_.size() * 2);
   for (size_t i = 0; i < cache.entries_.size(); ++i) cache.index_.emplace(cache.entries_[i].file, i);
-  cache.mapping_ = std::move(mapping);
+  cache.mapping_ = std::move(owner);
   return cache;
 }
 

@@ -36,8 +36,13 @@ class ModuleCache {
   // "corrupt: ...", "foreign: ...", "stale format ...").
   static std::optional<ModuleCache> load(const std::string& cache_file, const std::string& module_dir,
                                          std::string* why);
+  // The same checks over a cache file's bytes; the entries point into them, and `owner` (which
+  // keeps them alive) is held by the cache.
+  static std::optional<ModuleCache> parse(std::string_view bytes, std::shared_ptr<const void> owner,
+                                          const std::string& module_dir, std::string* why);
   const CacheEntry* find(std::string_view file) const;
   size_t size() const { return entries_.size(); }
+  const CacheEntry& entry(size_t i) const { return entries_[i]; }
 
  private:
   std::shared_ptr<const void> mapping_;  // the file, mapped read-only

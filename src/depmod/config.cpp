@@ -1,7 +1,6 @@
 #include "depmod/config.hpp"
 
 #include <dirent.h>
-#include <regex.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -11,16 +10,13 @@
 
 #include <fmt/format.h>
 
+#include "util/ere.hpp"
+
 namespace kmpkit::depmod {
 namespace {
 
 bool kernel_matches(const std::string& kver, const std::string& pattern) {
-  if (pattern == "*") return true;
-  regex_t re;
-  if (regcomp(&re, pattern.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return false;
-  int status = regexec(&re, kver.c_str(), 0, nullptr, 0);
-  regfree(&re);
-  return status == 0;
+  return pattern == "*" || ere_search(pattern, kver);
 }
 
 struct ConfFile {
@@ -99,6 +95,27 @@ void parse_file(DepmodConfig& cfg, const std::string& file, const std::string& k
   }
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   cfg.files.push_back(file);
+  parse_config_text(cfg, text, file, kver);
+}
+
+// Puts `read` (entries in reading order) in front of `list`, last read first: what prepending each
+// entry as it is read gives.
+template <typename T>
+void prepend_reversed(std::vector<T>& list, std::vector<T>& read) {
+  std::reverse(read.begin(), read.end());
+  read.insert(read.end(), std::make_move_iterator(list.begin()), std::make_move_iterator(list.end()));
+  list = std::move(read);
+}
+
+}  // namespace
+
+void parse_config_text(DepmodConfig& cfg, const std::string& text, const std::string& file, const std::string& kver) {
+  // kmod prepends every entry to a list as it reads it. Inserting each at the front of a vector
+  // took quadratic time: a 200 KB depmod.d file of one "search" line held kmpkit depmod for
+  // minutes (found reading the parser for fuzz/fuzz_depmod_config.cpp; its seed
+  // crash-long-search-line.conf). This file's entries are collected in reading order and put in
+  // front of the earlier files' entries once, reversed: the same order, in linear time.
+  DepmodConfig read;
   unsigned linenum = 0;
   for (const auto& line : wrapped_lines(text)) {
     ++linenum;
@@ -112,33 +129,43 @@ void parse_file(DepmodConfig& cfg, const std::string& file, const std::string& k
         if (t[i] == "built-in") e.kind = SearchEntry::Kind::builtin;
         else if (t[i] == "external") e.kind = SearchEntry::Kind::external;
         else e.path = t[i];
-        cfg.searches.insert(cfg.searches.begin(), std::move(e));
+        read.searches.push_back(std::move(e));
       }
     } else if (cmd == "override") {
       if (t.size() < 4) {
         cfg.messages.push_back(fmt::format("{}:{}: ignoring bad line starting with '{}'", file, linenum, cmd));
         continue;
       }
+      if (!ere_within_limits(t[2])) {
+        cfg.messages.push_back(fmt::format("{}:{}: ignoring a kernel version pattern this complex", file, linenum));
+        continue;
+      }
       if (!kernel_matches(kver, t[2])) continue;
-      cfg.overrides.insert(cfg.overrides.begin(), t[3] + "/" + t[1]);
+      read.overrides.push_back(t[3] + "/" + t[1]);
     } else if (cmd == "external") {
       if (t.size() < 3) {
         cfg.messages.push_back(fmt::format("{}:{}: ignoring bad line starting with '{}'", file, linenum, cmd));
         continue;
       }
+      if (!ere_within_limits(t[1])) {
+        cfg.messages.push_back(fmt::format("{}:{}: ignoring a kernel version pattern this complex", file, linenum));
+        continue;
+      }
       if (!kernel_matches(kver, t[1])) continue;
-      cfg.externals.insert(cfg.externals.begin(), t[2]);
+      read.externals.push_back(t[2]);
     } else if (cmd == "exclude") {
-      for (size_t i = 1; i < t.size(); ++i) cfg.excludes.insert(cfg.excludes.begin(), t[i]);
+      for (size_t i = 1; i < t.size(); ++i) read.excludes.push_back(t[i]);
     } else if (cmd == "include" || cmd == "make_map_files") {
       // not implemented by depmod either
     } else {
       cfg.messages.push_back(fmt::format("{}:{}: ignoring bad line starting with '{}'", file, linenum, cmd));
     }
   }
+  prepend_reversed(cfg.searches, read.searches);
+  prepend_reversed(cfg.overrides, read.overrides);
+  prepend_reversed(cfg.externals, read.externals);
+  prepend_reversed(cfg.excludes, read.excludes);
 }
-
-}  // namespace
 
 const std::vector<std::string>& default_config_paths() {
   static const std::vector<std::string> paths = {"/etc/depmod.d", "/run/depmod.d", "/usr/local/lib/depmod.d",

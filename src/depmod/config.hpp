@@ -29,6 +29,9 @@ struct DepmodConfig {
   std::vector<std::string> messages;   // problems worth telling the user (bad lines, ...)
 };
 
+// Adds what one configuration file's text says to `cfg` (`file` names it in messages).
+void parse_config_text(DepmodConfig& cfg, const std::string& text, const std::string& file, const std::string& kver);
+
 // Reads every *.conf of `paths` (directories or single files; empty = default_config_paths()),
 // sorted by file name, an earlier path winning on equal names. `kver` is matched against the
 // version patterns of override and external lines (extended regex, "*" matches all).

@@ -128,7 +128,10 @@ DriverIndex read_driver_index(const std::string& path) {
   auto read = read_maybe_gzipped(path);
   if (!read)
     throw Error(ErrorKind::Input, fmt::format("cannot read the driver index {}: missing, unreadable or corrupt", path));
-  const std::string& text = *read;
+  return parse_driver_index(*read, path);
+}
+
+DriverIndex parse_driver_index(std::string_view text, const std::string& path) {
   std::string kver;
   std::vector<IndexedModule> modules;
   std::vector<std::pair<std::string, std::string>> aliases;
@@ -138,8 +141,8 @@ DriverIndex read_driver_index(const std::string& path) {
   };
   for (size_t start = 0; start < text.size();) {
     auto nl = text.find('\n', start);
-    std::string_view line(text.data() + start, (nl == std::string::npos ? text.size() : nl) - start);
-    start = nl == std::string::npos ? text.size() : nl + 1;
+    std::string_view line(text.data() + start, (nl == std::string_view::npos ? text.size() : nl) - start);
+    start = nl == std::string_view::npos ? text.size() : nl + 1;
     ++line_no;
     auto f = split_tabs(line);
     if (line_no == 1) {

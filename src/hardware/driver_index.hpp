@@ -54,5 +54,7 @@ std::string driver_index_path(const std::string& kver);  // /usr/lib/kmpkit/driv
 void write_driver_index(const DriverIndex& index, const std::string& path);
 // Reads one. Throws Error(Input) naming the file and line when it is not an index.
 DriverIndex read_driver_index(const std::string& path);
+// The same from the index's text (gunzipped); `path` names it in messages.
+DriverIndex parse_driver_index(std::string_view text, const std::string& path);
 
 }  // namespace kmpkit::hardware

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -14,14 +15,22 @@ namespace fs = std::filesystem;
 namespace kmpkit::hardware {
 
 std::vector<Device> read_modalias_tsv(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(ErrorKind::Input, fmt::format("cannot read {}", path));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_modalias_tsv(text);
+}
+
+std::vector<Device> parse_modalias_tsv(std::string_view text) {
   std::vector<Device> out;
-  for (std::string line; std::getline(in, line);) {
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     if (line.empty() || line[0] == '#') continue;
     auto tab = line.find('\t');
-    if (tab == std::string::npos) out.push_back({"", line});
-    else out.push_back({line.substr(0, tab), line.substr(tab + 1)});
+    if (tab == std::string_view::npos) out.push_back({"", std::string(line)});
+    else out.push_back({std::string(line.substr(0, tab)), std::string(line.substr(tab + 1))});
   }
   return out;
 }

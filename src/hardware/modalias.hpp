@@ -15,6 +15,8 @@ struct Device {
 
 // modalias.tsv of a hardware profile: "<sysfs path>\t<modalias>" a line. Throws on an unreadable file.
 std::vector<Device> read_modalias_tsv(const std::string& path);
+// The same from the file's text.
+std::vector<Device> parse_modalias_tsv(std::string_view text);
 
 // Writes each device's modalias into `<dir><sysfs path>`: a fake sysfs tree for ZYPP_MODALIAS_SYSFS.
 void write_fake_sysfs(const std::vector<Device>& devices, const std::string& dir);

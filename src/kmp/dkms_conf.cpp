@@ -1,12 +1,12 @@
 #include "kmp/dkms_conf.hpp"
 
 #include <filesystem>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "util/ere.hpp"
 #include "util/error.hpp"
 #include "util/process.hpp"
 
@@ -58,13 +58,8 @@ std::set<size_t> indices(const DkmsVariables& vars, const std::string& name) {
   return out;
 }
 
-bool matches(const std::string& text, const std::string& ere) {
-  try {
-    return std::regex_search(text, std::regex(ere, std::regex::extended));
-  } catch (const std::regex_error&) {
-    return false;  // bash's =~ is false for a pattern it cannot compile
-  }
-}
+// bash's =~: glibc's extended regular expressions (util/ere.hpp; false for a pattern it cannot compile).
+bool matches(const std::string& text, const std::string& ere) { return ere_search(ere, text); }
 
 // Is CONFIG_X set (=y or =m) in the .config text?
 bool config_set(const std::string& config, const std::string& name) {

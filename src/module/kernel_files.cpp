@@ -52,8 +52,12 @@ std::optional<std::string> read_maybe_gzipped(const std::string& path) {
 std::optional<std::vector<SymversEntry>> read_symvers(const std::string& path, size_t* bad_lines) {
   auto text = read_maybe_gzipped(path);
   if (!text) return std::nullopt;
+  return parse_symvers(*text, bad_lines);
+}
+
+std::vector<SymversEntry> parse_symvers(std::string_view text, size_t* bad_lines) {
   std::vector<std::string> lines_v;
-  for (std::string_view rest = *text; !rest.empty();) {
+  for (std::string_view rest = text; !rest.empty();) {
     auto nl = rest.find('\n');
     lines_v.emplace_back(rest.substr(0, nl));
     if (nl == std::string_view::npos) break;
@@ -92,8 +96,12 @@ std::optional<std::vector<SymversEntry>> read_symvers(const std::string& path, s
 std::optional<std::vector<BuiltinModinfo>> read_builtin_modinfo(const std::string& path) {
   auto text = read_file(path);
   if (!text) return std::nullopt;
+  return parse_builtin_modinfo(*text);
+}
+
+std::vector<BuiltinModinfo> parse_builtin_modinfo(std::string_view text) {
   std::vector<BuiltinModinfo> out;
-  std::string_view rest = *text;
+  std::string_view rest = text;
   while (!rest.empty()) {
     auto nul = rest.find('\0');
     std::string_view rec = rest.substr(0, nul);

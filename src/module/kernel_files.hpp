@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kmpkit {
@@ -28,6 +29,9 @@ struct BuiltinModinfo {
 std::optional<std::vector<SymversEntry>> read_symvers(const std::string& path, size_t* bad_lines = nullptr);
 std::optional<std::vector<std::string>> read_lines(const std::string& path);  // modules.builtin, modules.order
 std::optional<std::vector<BuiltinModinfo>> read_builtin_modinfo(const std::string& path);
+// The same parsers over a file's text.
+std::vector<SymversEntry> parse_symvers(std::string_view text, size_t* bad_lines = nullptr);
+std::vector<BuiltinModinfo> parse_builtin_modinfo(std::string_view text);
 
 // Reads a whole file; nullopt when it cannot be opened.
 std::optional<std::string> read_file(const std::string& path);

@@ -8,13 +8,8 @@
 
 namespace kmpkit {
 
-std::optional<ModuleRecord> read_module_lean(const std::string& file, unsigned parts) {
+std::optional<ModuleRecord> parse_module_lean(std::string_view bytes, unsigned parts) {
   if (parts & ~(kReadVersions | kReadExports)) return std::nullopt;
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  auto image = read_module_image(file);
-  if (!image) return std::nullopt;
-  std::string_view bytes = image->bytes();
   auto sections = elf64le_sections(bytes);
   if (!sections) return std::nullopt;
   ModuleRecord rec;
@@ -31,13 +26,24 @@ std::optional<ModuleRecord> read_module_lean(const std::string& file, unsigned p
     if (!exports) return std::nullopt;
     rec.exports = std::move(*exports);
   }
-  rec.file = file;
-  rec.path = file;
-  rec.name = module_name_from_path(file);
-  rec.size = static_cast<uint64_t>(st.st_size);
-  rec.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
-  rec.inode = st.st_ino;
   rec.is_signed = has_appended_signature(bytes);
+  return rec;
+}
+
+std::optional<ModuleRecord> read_module_lean(const std::string& file, unsigned parts) {
+  if (parts & ~(kReadVersions | kReadExports)) return std::nullopt;
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  auto image = read_module_image(file);
+  if (!image) return std::nullopt;
+  auto rec = parse_module_lean(image->bytes(), parts);
+  if (!rec) return std::nullopt;
+  rec->file = file;
+  rec->path = file;
+  rec->name = module_name_from_path(file);
+  rec->size = static_cast<uint64_t>(st.st_size);
+  rec->mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+  rec->inode = st.st_ino;
   return rec;
 }
 

@@ -4,12 +4,17 @@
 // cannot read exactly as libkmod would comes back as nullopt: the caller then uses libkmod.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "module/module_record.hpp"
 #include "module/module_reader.hpp"
 
 namespace kmpkit {
+
+// What the lean reader takes from a module's ELF bytes (decompressed): modinfo, and per `parts`
+// __versions and exports, and whether a signature is appended. Identity fields stay empty.
+std::optional<ModuleRecord> parse_module_lean(std::string_view elf_bytes, unsigned parts);
 
 // `parts` may hold kReadVersions and kReadExports; other parts give nullopt.
 std::optional<ModuleRecord> read_module_lean(const std::string& file, unsigned parts);

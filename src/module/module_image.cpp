@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 
@@ -15,6 +16,12 @@ namespace {
 
 // Modules are at most a few tens of MB; a larger output means a corrupt or hostile file.
 constexpr size_t kMaxModuleSize = size_t{1} << 30;
+// Modules compress 3-6 times; the first output buffer is at most this many times the input.
+constexpr size_t kPlausibleRatio = 16;
+// xz's decoder allocates the dictionary its header asks for, up to 4 GiB: a 68-byte file made
+// this allocate 4 GiB (fuzz/seeds/module_elf/crash-xz-dict-4GiB). xz -9 needs 65 MiB, the kernel's
+// modules_install 1 MiB: more is refused (LZMA_MEMLIMIT_ERROR, then libkmod says why).
+constexpr uint64_t kXzMemoryLimit = uint64_t{256} << 20;
 
 // The whole file mapped read-only (nullptr when it is not a regular file or cannot be mapped).
 std::unique_ptr<ModuleImage> map_file(const std::string& file) {
@@ -34,10 +41,14 @@ std::optional<std::string> unzstd(std::string_view in) {
   ZSTD_DCtx* ctx = ZSTD_createDCtx();
   if (!ctx) return std::nullopt;
   std::string out;
+  // The frame's content size is only a claim: a 12-byte file claiming 1 GiB made this allocate
+  // (and zero) 1 GiB before finding no data (fuzz/seeds/module_elf/crash-zstd-claims-1GiB). Trust
+  // it up to what the input could plausibly hold; the loop below grows the buffer as data comes.
+  const size_t plausible = in.size() * kPlausibleRatio + 4096;
   unsigned long long hint = ZSTD_getFrameContentSize(in.data(), in.size());
-  out.resize(hint != ZSTD_CONTENTSIZE_UNKNOWN && hint != ZSTD_CONTENTSIZE_ERROR && hint <= kMaxModuleSize
+  out.resize(hint != ZSTD_CONTENTSIZE_UNKNOWN && hint != ZSTD_CONTENTSIZE_ERROR && hint < plausible
                  ? static_cast<size_t>(hint) + 1
-                 : in.size() * 4 + 4096);
+                 : std::min(plausible, kMaxModuleSize));
   ZSTD_inBuffer src{in.data(), in.size(), 0};
   ZSTD_outBuffer dst{out.data(), out.size(), 0};
   size_t ret = 1;
@@ -61,7 +72,7 @@ std::optional<std::string> unzstd(std::string_view in) {
 
 std::optional<std::string> unxz(std::string_view in) {
   lzma_stream strm = LZMA_STREAM_INIT;
-  if (lzma_stream_decoder(&strm, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) return std::nullopt;
+  if (lzma_stream_decoder(&strm, kXzMemoryLimit, LZMA_CONCATENATED) != LZMA_OK) return std::nullopt;
   std::string out(in.size() * 4 + 4096, '\0');
   strm.next_in = reinterpret_cast<const uint8_t*>(in.data());
   strm.avail_in = in.size();
@@ -95,14 +106,18 @@ ModuleImage::~ModuleImage() {
   if (map_) ::munmap(const_cast<void*>(map_), bytes_.size());
 }
 
+std::optional<std::string> decompress_module(std::string_view bytes) {
+  if (bytes.size() >= 4 && std::memcmp(bytes.data(), "\x28\xB5\x2F\xFD", 4) == 0) return unzstd(bytes);
+  if (bytes.size() >= 6 && std::memcmp(bytes.data(), "\xFD" "7zXZ\0", 6) == 0) return unxz(bytes);
+  return std::nullopt;
+}
+
 std::unique_ptr<ModuleImage> read_module_image(const std::string& file) {
   auto mapped = map_file(file);
   if (!mapped) return nullptr;
   std::string_view b = mapped->bytes();
-  std::optional<std::string> plain;
-  if (b.size() >= 4 && std::memcmp(b.data(), "\x28\xB5\x2F\xFD", 4) == 0) plain = unzstd(b);
-  else if (b.size() >= 6 && std::memcmp(b.data(), "\xFD" "7zXZ\0", 6) == 0) plain = unxz(b);
-  else if (b.size() >= 4 && std::memcmp(b.data(), "\x7F" "ELF", 4) == 0) return mapped;
+  if (b.size() >= 4 && std::memcmp(b.data(), "\x7F" "ELF", 4) == 0) return mapped;
+  auto plain = decompress_module(b);
   if (!plain) return nullptr;
   return std::make_unique<ModuleImage>(std::move(*plain));
 }

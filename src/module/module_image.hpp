@@ -24,6 +24,10 @@ class ModuleImage {
   std::string_view bytes_;
 };
 
+// The ELF bytes of a zstd- or xz-compressed module (by magic); nullopt for other bytes and for a
+// stream that is corrupt, truncated or would exceed the largest module size.
+std::optional<std::string> decompress_module(std::string_view bytes);
+
 // nullptr when the file cannot be read or decompressed, or is gzip-compressed (which Debian's
 // libkmod cannot read either); callers then hand the file to the libkmod reader, which says why.
 std::unique_ptr<ModuleImage> read_module_image(const std::string& file);

@@ -15,7 +15,7 @@
 #include "util/nearest_name.hpp"
 
 // toml++ in header-only mode: only this file parses TOML.
-#include <toml++/toml.h>
+#include "policy/toml.hpp"
 
 namespace fs = std::filesystem;
 

@@ -2,6 +2,7 @@
 // builder on hand-made module data.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -116,6 +117,39 @@ TEST_F(depmodConfig, BackslashContinuesALine) {
   ASSERT_EQ(cfg.searches.size(), 2u);
   EXPECT_EQ(cfg.searches[0].path, "b");
   EXPECT_EQ(cfg.searches[1].path, "a");
+}
+
+// Found writing fuzz/fuzz_depmod_config.cpp (seeds fuzz/seeds/depmod_config/crash-*): glibc's regcomp
+// took minutes over "(a{1,1000}){1,1000}" and overflowed its stack on 30000 nested parentheses,
+// so one depmod.d line hung or crashed kmpkit depmod (kmod's depmod as well). Such a version
+// pattern is now reported and the line ignored; ordinary ones still match.
+TEST_F(depmodConfig, VersionPatternsBeyondTheLimitsAreIgnoredNotCompiled) {
+  write("c.conf", "override m1 (a{1,1000}){1,1000} extra\nexternal " + std::string(30000, '(') + "a" +
+                      std::string(30000, ')') + " /x\noverride m2 ^6\\\\.[0-9]{1,3}\\\\.0 updates\n");
+  auto cfg = load_config({dir}, "6.1.0-56-amd64");
+  EXPECT_EQ(cfg.overrides, (std::vector<std::string>{"updates/m2"}));
+  EXPECT_TRUE(cfg.externals.empty());
+  ASSERT_EQ(cfg.messages.size(), 2u);
+  EXPECT_NE(cfg.messages[0].find("c.conf:1: ignoring a kernel version pattern this complex"), std::string::npos);
+}
+
+// Found reading the parser for fuzz/fuzz_depmod_config.cpp (seed crash-long-search-line.conf):
+// each entry was inserted at the front of a vector, so a 200 KB file of one "search" line took
+// minutes. The order is still kmod's (last read first), in linear time.
+TEST_F(depmodConfig, ALongSearchLineTakesLinearTime) {
+  std::string line = "search";
+  for (int i = 0; i < 200000; ++i) line += " d" + std::to_string(i);
+  write("a.conf", line + "\nexclude x y\n");
+  write("b.conf", "search last built-in\nexclude z\n");
+  auto start = std::chrono::steady_clock::now();
+  auto cfg = load_config({dir}, "6.1.0-56-amd64");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  ASSERT_EQ(cfg.searches.size(), 200002u);
+  EXPECT_EQ(cfg.searches[0].kind, SearchEntry::Kind::builtin);
+  EXPECT_EQ(cfg.searches[1].path, "last");
+  EXPECT_EQ(cfg.searches[2].path, "d199999");
+  EXPECT_EQ(cfg.searches.back().path, "d0");
+  EXPECT_EQ(cfg.excludes, (std::vector<std::string>{"z", "y", "x"}));
 }
 
 TEST(depmodPriority, SearchOrderOverrideAndSameDirectoryQuirk) {

@@ -115,6 +115,24 @@ TEST(DkmsConf, BuildExclusive) {
 
 // The file is a bash script: DKMS's variables expand in it, and it may read the kernel's .config
 // (v4l2loopback's does, to set BUILD_EXCLUSIVE_KERNEL).
+// Found writing fuzz/fuzz_dkms_variables.cpp (seeds fuzz/seeds/dkms_variables/crash-*): std::regex
+// backtracked for minutes over MAKE_MATCH "(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*x" and overflowed its stack
+// on 30000 nested parentheses in BUILD_EXCLUSIVE_KERNEL. Patterns are glibc's now, as bash's =~.
+TEST(DkmsConf, PatternsCannotHangOrCrash) {
+  auto c = dkms_conf_from_variables(vars({{"PACKAGE_NAME[0]", "p"}, {"PACKAGE_VERSION[0]", "1"},
+                                          {"BUILT_MODULE_NAME[0]", "m"}, {"MAKE[0]", "make"},
+                                          {"MAKE[1]", "make slow"},
+                                          {"MAKE_MATCH[1]", "(.*)*(.*)*(.*)*(.*)*(.*)*(.*)*x"},
+                                          {"BUILD_EXCLUSIVE_KERNEL[0]", std::string(30000, '(') + "6" +
+                                                                            std::string(30000, ')')}}),
+                                    "6.1.0-57-amd64", "dkms.conf");
+  EXPECT_EQ(c.make_command, "make");
+  // Beyond the limits: no match, as bash's =~ for a pattern it refuses.
+  EXPECT_TRUE(exclusion_reason(c, "6.1.0-57-amd64", "x86_64", "").has_value());
+  c.build_exclusive_kernel = "^6\\.[0-9]+";
+  EXPECT_FALSE(exclusion_reason(c, "6.1.0-57-amd64", "x86_64", "").has_value());
+}
+
 TEST(DkmsConf, SourcedByBashWithTheKernelsVariables) {
   std::string dir = temp_dir("kmpkit-dkms-conf");
   write_text(dir + "/kernel/.config", "CONFIG_VIDEO_DEV=m\n");

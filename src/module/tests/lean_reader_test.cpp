@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "module/lean_reader.hpp"
+#include "module/module_image.hpp"
 #include "module/module_reader.hpp"
 #include "test_env.hpp"
 
@@ -61,6 +62,40 @@ TEST(LeanReader, RefusesWhatOnlyLibkmodCanJudge) {
   // Signature details and depmod's dependency symbols are libkmod's job.
   EXPECT_FALSE(read_module_lean(mods + "/plain/kmpt_core.ko", kReadSignature).has_value());
   EXPECT_FALSE(read_module_lean(mods + "/plain/kmpt_core.ko", kReadDependencySymbols).has_value());
+}
+
+// The peak resident size of this process so far (/proc/self/status VmHWM), in MiB.
+long peak_rss_mib() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.starts_with("VmHWM:")) return std::stol(line.substr(6)) / 1024;
+  return -1;
+}
+
+std::string seed(const std::string& name) {
+  std::ifstream in(std::string(KMPKIT_SOURCE_DIR) + "/fuzz/seeds/module_elf/" + name, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// Found writing fuzz/fuzz_module_elf.cpp (its crash-* seeds): a 12-byte zstd frame claiming 1 GiB of content made the reader
+// allocate and zero 1 GiB before finding no data; a 68-byte xz file asking for a 4 GiB dictionary
+// made liblzma allocate 4 GiB. Neither is a module: both are refused, without the memory.
+TEST(LeanReader, ClaimedSizesAreNotAllocated) {
+  long before = peak_rss_mib();
+  std::string zstd = seed("crash-zstd-claims-1GiB"), xz = seed("crash-xz-dict-4GiB");
+  ASSERT_EQ(zstd.size(), 12u);
+  ASSERT_EQ(xz.size(), 68u);
+  EXPECT_FALSE(decompress_module(zstd).has_value());
+  EXPECT_FALSE(decompress_module(xz).has_value());
+  EXPECT_LT(peak_rss_mib() - before, 256);
+  // The real compressed modules still decompress to what the plain ones are.
+  auto mods = test_modules_dir();
+  std::ifstream plain(mods + "/plain/kmpt_core.ko", std::ios::binary), zin(mods + "/zst/kmpt_core.ko.zst", std::ios::binary),
+      xin(mods + "/xz/kmpt_core.ko.xz", std::ios::binary);
+  std::string p((std::istreambuf_iterator<char>(plain)), {}), z((std::istreambuf_iterator<char>(zin)), {}),
+      x((std::istreambuf_iterator<char>(xin)), {});
+  EXPECT_EQ(decompress_module(z), p);
+  EXPECT_EQ(decompress_module(x), p);
 }
 
 }  // namespace

@@ -256,6 +256,25 @@ TEST(Policy, PackageNames) {
   EXPECT_FALSE(valid_package_name("a/b"));
 }
 
+// Found by fuzz/fuzz_policy.cpp (seed fuzz/seeds/policy/crash-toml-unreachable-whitespace): toml++ 3.3
+// reached __builtin_unreachable() on a non-ASCII character where whitespace may go (policy/toml.hpp).
+// It is a syntax error at its position (the sanitizer build, KMPKIT_SANITIZE, checks no UB is left).
+TEST(Policy, ANonAsciiCharacterWhereWhitespaceGoesIsASyntaxError) {
+  for (const char* text : {"format = 1 \xc3\xa9\n", "format = 1\n\xef\xb8\xbf\n", "format = 1\n\xcc\xaa = 2\n"}) {
+    auto r = load_policy_string(text, "p.toml");
+    EXPECT_FALSE(r.policy) << text;
+    EXPECT_TRUE(has_problem(r, "TOML syntax error")) << all_problems(r);
+  }
+  EXPECT_TRUE(has_problem(load_policy_string("format = 1 \xc3\xa9\n", "p.toml"), "p.toml:1:12: TOML syntax error"));
+  auto seed = load_policy_file(std::string(KMPKIT_SOURCE_DIR) + "/fuzz/seeds/policy/crash-toml-unreachable-whitespace");
+  EXPECT_FALSE(seed.policy);
+  EXPECT_TRUE(has_problem(seed, "TOML syntax error")) << all_problems(seed);
+  // Inside strings such characters are text as before.
+  auto ok = load_policy_string("format = 1\n[kernel]\nsummary = \"caf\xc3\xa9 \xef\xb8\xbf\"\n", "p.toml");
+  ASSERT_TRUE(ok.policy) << all_problems(ok);
+  EXPECT_EQ(ok.policy->kernel_summary, "caf\xc3\xa9 \xef\xb8\xbf");
+}
+
 TEST(Policy, MissingFile) {
   auto r = load_policy_file("/nonexistent/policy.toml");
   EXPECT_FALSE(r.policy);
@@ -293,6 +312,22 @@ TEST(Glob, PathGlobs) {
   EXPECT_TRUE(path_glob_match("extra/kmpt?dash.ko", "extra/kmpt-dash.ko"));
   EXPECT_FALSE(path_glob_match("extra?kmpt-dash.ko", "extra/kmpt-dash.ko"));
   EXPECT_TRUE(path_glob_match("**", "anything/at/all.ko"));
+}
+
+// Found writing fuzz/fuzz_policy_glob.cpp (seed fuzz/seeds/policy_glob/crash-many-double-stars): the
+// backtracking matcher took exponential time on repeated stars and `kmpkit split` hung on such a
+// policy. The matcher follows every pattern position at once now: this is instant.
+TEST(Glob, ManyStarsDoNotTakeExponentialTime) {
+  std::string pattern;
+  for (int i = 0; i < 16; ++i) pattern += "**a*";
+  pattern += "b";
+  EXPECT_FALSE(path_glob_match(pattern, std::string(4000, 'a')));
+  EXPECT_TRUE(path_glob_match(pattern, std::string(40, 'a') + "b"));
+  // "**/" matches nothing only where it starts; "[" without "]" is a literal.
+  EXPECT_FALSE(path_glob_match("**/", "k.-ak"));
+  EXPECT_TRUE(path_glob_match("**/**/x", "x"));
+  EXPECT_TRUE(path_glob_match("[a-", "[a-"));
+  EXPECT_FALSE(path_glob_match("x[/]y", "x/y"));
 }
 
 TEST(Glob, NameGlobs) {
