@@ -9,7 +9,7 @@
 namespace kmpkit {
 
 std::optional<ModuleRecord> read_module_lean(const std::string& file, unsigned parts) {
-  if (parts & ~(kReadVersions | kReadExports)) return std::nullopt;
+  if (parts & ~(kReadVersions | kReadExports | kReadDependencySymbols | kReadLeanFirst)) return std::nullopt;
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   auto image = read_module_image(file);
@@ -30,6 +30,11 @@ std::optional<ModuleRecord> read_module_lean(const std::string& file, unsigned p
     auto exports = elf_exports(*sections);
     if (!exports) return std::nullopt;
     rec.exports = std::move(*exports);
+  }
+  if (parts & kReadDependencySymbols) {
+    auto symbols = elf_dependency_symbols(*sections);
+    if (!symbols) return std::nullopt;
+    rec.dependency_symbols = std::move(*symbols);
   }
   rec.file = file;
   rec.path = file;

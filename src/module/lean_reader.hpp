@@ -11,7 +11,8 @@
 
 namespace kmpkit {
 
-// `parts` may hold kReadVersions and kReadExports; other parts give nullopt.
+// `parts` may hold kReadVersions, kReadExports and kReadDependencySymbols; kReadSignature gives
+// nullopt. The record's `path` is `file`.
 std::optional<ModuleRecord> read_module_lean(const std::string& file, unsigned parts);
 
 // All files, in order; nullopt as soon as one cannot be read the lean way.

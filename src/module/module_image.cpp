@@ -30,9 +30,16 @@ std::unique_ptr<ModuleImage> map_file(const std::string& file) {
   return std::make_unique<ModuleImage>(map, static_cast<size_t>(st.st_size));
 }
 
-std::optional<std::string> unzstd(std::string_view in) {
+// One zstd context per thread, reused (see XzDecoder below).
+struct ZstdContext {
   ZSTD_DCtx* ctx = ZSTD_createDCtx();
-  if (!ctx) return std::nullopt;
+  ~ZstdContext() { ZSTD_freeDCtx(ctx); }
+};
+
+std::optional<std::string> unzstd(std::string_view in) {
+  thread_local ZstdContext context;
+  ZSTD_DCtx* ctx = context.ctx;
+  if (!ctx || ZSTD_isError(ZSTD_DCtx_reset(ctx, ZSTD_reset_session_and_parameters))) return std::nullopt;
   std::string out;
   unsigned long long hint = ZSTD_getFrameContentSize(in.data(), in.size());
   out.resize(hint != ZSTD_CONTENTSIZE_UNKNOWN && hint != ZSTD_CONTENTSIZE_ERROR && hint <= kMaxModuleSize
@@ -53,16 +60,46 @@ std::optional<std::string> unzstd(std::string_view in) {
     if (ZSTD_isError(ret)) { ok = false; break; }
     if (ret != 0 && src.pos == src.size && dst.pos < dst.size) { ok = false; break; }  // truncated
   }
-  ZSTD_freeDCtx(ctx);
   if (!ok || src.pos != src.size) return std::nullopt;
   out.resize(dst.pos);
   return out;
 }
 
+// The uncompressed size an xz file's index records (its last stream's), or 0 when the footer or
+// index cannot be read: only a hint for the output buffer, the decoder still checks everything.
+uint64_t xz_recorded_size(std::string_view in) {
+  if (in.size() < 2 * LZMA_STREAM_HEADER_SIZE) return 0;
+  lzma_stream_flags footer;
+  const auto* end = reinterpret_cast<const uint8_t*>(in.data() + in.size() - LZMA_STREAM_HEADER_SIZE);
+  if (lzma_stream_footer_decode(&footer, end) != LZMA_OK) return 0;
+  if (footer.backward_size > in.size() - 2 * LZMA_STREAM_HEADER_SIZE) return 0;
+  const auto* index_at = end - footer.backward_size;
+  lzma_index* index = nullptr;
+  uint64_t memlimit = UINT64_MAX;
+  size_t pos = 0;
+  if (lzma_index_buffer_decode(&index, &memlimit, nullptr, index_at, &pos, footer.backward_size) != LZMA_OK) return 0;
+  uint64_t size = lzma_index_uncompressed_size(index);
+  lzma_index_end(index, nullptr);
+  return size;
+}
+
+// One xz decoder per thread, reused: a fresh one per module would allocate (mmap) and free its
+// dictionary each time, and in a threaded process every munmap is a TLB shootdown on all cores.
+class XzDecoder {
+ public:
+  ~XzDecoder() { lzma_end(&strm_); }
+  lzma_stream* get() { return &strm_; }
+
+ private:
+  lzma_stream strm_ = LZMA_STREAM_INIT;
+};
+
 std::optional<std::string> unxz(std::string_view in) {
-  lzma_stream strm = LZMA_STREAM_INIT;
+  thread_local XzDecoder decoder;
+  lzma_stream& strm = *decoder.get();
   if (lzma_stream_decoder(&strm, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) return std::nullopt;
-  std::string out(in.size() * 4 + 4096, '\0');
+  uint64_t recorded = xz_recorded_size(in);
+  std::string out(recorded > 0 && recorded < kMaxModuleSize ? recorded + 1 : in.size() * 4 + 4096, '\0');
   strm.next_in = reinterpret_cast<const uint8_t*>(in.data());
   strm.avail_in = in.size();
   strm.next_out = reinterpret_cast<uint8_t*>(out.data());
@@ -80,7 +117,6 @@ std::optional<std::string> unxz(std::string_view in) {
     }
   }
   size_t produced = out.size() - strm.avail_out;
-  lzma_end(&strm);
   if (ret != LZMA_STREAM_END) return std::nullopt;
   out.resize(produced);
   return out;

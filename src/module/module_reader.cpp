@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "module/elf_modinfo.hpp"
+#include "module/lean_reader.hpp"
 
 namespace kmpkit {
 namespace {
@@ -183,17 +184,27 @@ TreeScan read_modules(const std::vector<std::string>& files, const std::string& 
   std::mutex mu;
   std::condition_variable cv;
 
+  // Each thread claims the next file; results land in the file's slot, so the output order never
+  // depends on which thread finished first.
   auto work = [&] {
-    ModuleReader reader;
+    std::optional<ModuleReader> reader;  // a libkmod context only when a file needs it
     for (size_t i; (i = next.fetch_add(1)) < files.size();) {
-      results[i] = reader.read(files[i], module_dir, parts);
+      std::optional<ModuleRecord> lean;
+      if (parts & kReadLeanFirst) lean = read_module_lean(files[i], parts);
+      if (lean) {
+        lean->path = relative_path(files[i], module_dir);
+        results[i] = std::move(*lean);
+      } else {
+        if (!reader) reader.emplace();
+        results[i] = reader->read(files[i], module_dir, parts & ~kReadLeanFirst);
+      }
       if (done.fetch_add(1) + 1 == files.size()) {
         std::lock_guard lock(mu);
         cv.notify_all();
       }
     }
   };
-  std::vector<std::thread> pool;
+  std::vector<std::jthread> pool;
   for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
   if (progress) {
     std::unique_lock lock(mu);
