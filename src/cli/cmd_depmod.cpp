@@ -16,6 +16,7 @@
 #include "module/tree_walk.hpp"
 #include "rpmdb/file_owners.hpp"
 #include "cli/exit_codes.hpp"
+#include "util/malloc_tuning.hpp"
 
 namespace kmpkit::cli {
 namespace {
@@ -94,6 +95,7 @@ int run(DepmodArgs& a) {
     return exit_code::ok;
   }
 
+  tune_malloc_for_batch_work();
   depmod::DepmodReport r;
   try {
     r = depmod::run_depmod(o);
