@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -176,7 +177,8 @@ ReadResult ModuleReader::read(const std::string& file, const std::string& module
 
 TreeScan read_modules(const std::vector<std::string>& files, const std::string& module_dir,
                       unsigned threads, const std::function<void(size_t, size_t)>& progress, unsigned parts) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  // Default: every core, up to kDefaultMaxReaderThreads (each thread keeps its decoders and buffers).
+  if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, kDefaultMaxReaderThreads);
   threads = std::min<unsigned>(threads, std::max<size_t>(1, files.size()));
   std::vector<std::optional<ReadResult>> results(files.size());
   std::atomic<size_t> next{0};

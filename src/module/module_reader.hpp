@@ -58,7 +58,10 @@ struct TreeScan {
   std::vector<ReadError> errors;
 };
 
-// Reads many modules on `threads` threads (0 = hardware concurrency). Order is preserved.
+inline constexpr unsigned kDefaultMaxReaderThreads = 16;
+
+// Reads many modules on `threads` threads (0 = the cores, at most kDefaultMaxReaderThreads; never
+// more than files). Order is preserved: each result lands in its file's slot.
 // `progress`, when set, is called from the calling thread now and then with (done, total).
 TreeScan read_modules(const std::vector<std::string>& files, const std::string& module_dir,
                       unsigned threads = 0,
