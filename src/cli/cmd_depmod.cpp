@@ -16,6 +16,7 @@
 #include "module/tree_walk.hpp"
 #include "rpmdb/file_owners.hpp"
 #include "cli/exit_codes.hpp"
+#include "util/malloc_tuning.hpp"
 
 namespace kmpkit::cli {
 namespace {
@@ -94,6 +95,7 @@ int run(DepmodArgs& a) {
     return exit_code::ok;
   }
 
+  tune_malloc_for_batch_work();
   depmod::DepmodReport r;
   try {
     r = depmod::run_depmod(o);
@@ -190,7 +192,7 @@ void add_depmod_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--sync", a->options.durable, "fsync the new files and directories (power-loss safety)");
   cmd->add_flag("--recover", a->recover_only,
                 "Only finish (or discard) the update of an interrupted run, then exit");
-  cmd->add_option("-j,--threads", a->options.threads, "Reader threads (default: all cores)");
+  cmd->add_option("-j,--threads", a->options.threads, "Reader threads (default: all cores, at most 16)");
   cmd->add_option("-P,--symbol-prefix", a->symbol_prefix, "Architecture symbol prefix");
   cmd->add_option("-E,--symvers", a->ignored_value, "Accepted for compatibility (changes no output)");
   cmd->add_option("-F,--filesyms", a->ignored_value, "Accepted for compatibility (changes no output)");

@@ -149,7 +149,8 @@ DepmodReport run_depmod(const DepmodOptions& options) {
     read_slot.push_back(i);
   }
   // Only what depmod uses: modinfo (aliases, softdeps), exports, dependency symbols.
-  TreeScan scan = read_modules(to_read, module_dir, options.threads, {}, kReadExports | kReadDependencySymbols);
+  TreeScan scan =
+      read_modules(to_read, module_dir, options.threads, {}, kReadExports | kReadDependencySymbols | kReadLeanFirst);
   phase("read");
   if (!scan.errors.empty()) {
     for (const auto& e : scan.errors) report.errors.push_back(fmt::format("{}: {}", e.file, e.message));

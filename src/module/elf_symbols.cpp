@@ -3,6 +3,7 @@
 #include <elf.h>
 
 #include <cstring>
+#include <unordered_map>
 
 namespace kmpkit {
 namespace {
@@ -78,6 +79,55 @@ std::optional<std::vector<ExportedSymbol>> elf_exports(const std::vector<ElfSect
     out.push_back({std::string(name->substr(crc_prefix.size())), crc});
   }
   if (out.empty()) return ksymtab_strings(sections);
+  return out;
+}
+
+std::optional<std::vector<ImportedSymbol>> elf_dependency_symbols(const std::vector<ElfSection>& sections) {
+  const ElfSection* strtab = find_section(sections, ".strtab");
+  const ElfSection* symtab = find_section(sections, ".symtab");
+  // libkmod: -EINVAL (an unreadable module) without them; a NOBITS section has no bytes to check.
+  if (!strtab || !symtab || strtab->bytes.size() != strtab->size || symtab->bytes.size() != symtab->size ||
+      symtab->bytes.size() % sizeof(Elf64_Sym) != 0)
+    return std::nullopt;
+  // __versions of a wrong length is ignored by libkmod, as if absent.
+  std::string_view versions;
+  if (const ElfSection* v = find_section(sections, "__versions"); v && v->size % kVersionEntrySize == 0) {
+    if (v->bytes.size() != v->size) return std::nullopt;
+    versions = v->bytes;
+  }
+  struct Version {
+    std::string_view name;
+    uint64_t crc;
+  };
+  std::vector<Version> table;
+  table.reserve(versions.size() / kVersionEntrySize);
+  for (size_t off = 0; off < versions.size(); off += kVersionEntrySize) {
+    auto name = c_string(versions.substr(off, kVersionEntrySize), 8);
+    if (!name) return std::nullopt;  // libkmod would read past the entry
+    table.push_back({*name, load_le(versions, off, 8)});
+  }
+  std::unordered_map<std::string_view, size_t> first_of;  // libkmod takes the first entry of a name
+  first_of.reserve(table.size());
+  for (size_t k = 0; k < table.size(); ++k) first_of.try_emplace(table[k].name, k);
+  std::vector<bool> visited(table.size(), false);
+  std::vector<ImportedSymbol> out;
+  size_t count = symtab->bytes.size() / sizeof(Elf64_Sym);
+  for (size_t i = 1; i < count; ++i) {
+    Elf64_Sym sym;
+    std::memcpy(&sym, symtab->bytes.data() + i * sizeof(Elf64_Sym), sizeof sym);
+    if (sym.st_shndx != SHN_UNDEF) continue;
+    auto name = c_string(strtab->bytes, sym.st_name);
+    if (!name) return std::nullopt;
+    if (name->empty()) continue;
+    uint64_t crc = 0;
+    if (auto it = first_of.find(*name); it != first_of.end()) {
+      crc = table[it->second].crc;
+      visited[it->second] = true;
+    }
+    out.push_back({std::string(*name), crc, ELF64_ST_BIND(sym.st_info) == STB_WEAK});
+  }
+  for (size_t k = 0; k < table.size(); ++k)
+    if (!visited[k]) out.push_back({std::string(table[k].name), table[k].crc, false});
   return out;
 }
 

@@ -9,7 +9,7 @@
 namespace kmpkit {
 
 std::optional<ModuleRecord> parse_module_lean(std::string_view bytes, unsigned parts) {
-  if (parts & ~(kReadVersions | kReadExports)) return std::nullopt;
+  if (parts & ~(kReadVersions | kReadExports | kReadDependencySymbols | kReadLeanFirst)) return std::nullopt;
   auto sections = elf64le_sections(bytes);
   if (!sections) return std::nullopt;
   ModuleRecord rec;
@@ -26,12 +26,17 @@ std::optional<ModuleRecord> parse_module_lean(std::string_view bytes, unsigned p
     if (!exports) return std::nullopt;
     rec.exports = std::move(*exports);
   }
+  if (parts & kReadDependencySymbols) {
+    auto symbols = elf_dependency_symbols(*sections);
+    if (!symbols) return std::nullopt;
+    rec.dependency_symbols = std::move(*symbols);
+  }
   rec.is_signed = has_appended_signature(bytes);
   return rec;
 }
 
 std::optional<ModuleRecord> read_module_lean(const std::string& file, unsigned parts) {
-  if (parts & ~(kReadVersions | kReadExports)) return std::nullopt;
+  if (parts & ~(kReadVersions | kReadExports | kReadDependencySymbols | kReadLeanFirst)) return std::nullopt;
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   auto image = read_module_image(file);

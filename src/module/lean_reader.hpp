@@ -13,10 +13,12 @@
 namespace kmpkit {
 
 // What the lean reader takes from a module's ELF bytes (decompressed): modinfo, and per `parts`
-// __versions and exports, and whether a signature is appended. Identity fields stay empty.
+// __versions, exports and dependency symbols, and whether a signature is appended. Identity fields
+// stay empty.
 std::optional<ModuleRecord> parse_module_lean(std::string_view elf_bytes, unsigned parts);
 
-// `parts` may hold kReadVersions and kReadExports; other parts give nullopt.
+// `parts` may hold kReadVersions, kReadExports and kReadDependencySymbols; kReadSignature gives
+// nullopt. The record's `path` is `file`.
 std::optional<ModuleRecord> read_module_lean(const std::string& file, unsigned parts);
 
 // All files, in order; nullopt as soon as one cannot be read the lean way.

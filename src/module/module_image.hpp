@@ -6,22 +6,19 @@
 #include <string>
 #include <string_view>
 
+#include "module/byte_buffer.hpp"
+
 namespace kmpkit {
 
-// The bytes: a read-only mapping of a plain module, or the decompressed ones.
+// The bytes of a plain module as read, or the decompressed ones.
 class ModuleImage {
  public:
-  ModuleImage(std::string decompressed) : owned_(std::move(decompressed)), bytes_(owned_) {}
-  ModuleImage(const void* map, size_t size);
-  ~ModuleImage();
-  ModuleImage(const ModuleImage&) = delete;
-  ModuleImage& operator=(const ModuleImage&) = delete;
-  std::string_view bytes() const { return bytes_; }
+  ModuleImage(ByteBuffer buffer, size_t size) : buffer_(std::move(buffer)), size_(size) {}
+  std::string_view bytes() const { return {buffer_.data(), size_}; }
 
  private:
-  std::string owned_;
-  const void* map_ = nullptr;
-  std::string_view bytes_;
+  ByteBuffer buffer_;
+  size_t size_ = 0;
 };
 
 // The ELF bytes of a zstd- or xz-compressed module (by magic); nullopt for other bytes and for a

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "module/elf_modinfo.hpp"
+#include "module/lean_reader.hpp"
 
 namespace kmpkit {
 namespace {
@@ -175,7 +177,8 @@ ReadResult ModuleReader::read(const std::string& file, const std::string& module
 
 TreeScan read_modules(const std::vector<std::string>& files, const std::string& module_dir,
                       unsigned threads, const std::function<void(size_t, size_t)>& progress, unsigned parts) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  // Default: every core, up to kDefaultMaxReaderThreads (each thread keeps its decoders and buffers).
+  if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, kDefaultMaxReaderThreads);
   threads = std::min<unsigned>(threads, std::max<size_t>(1, files.size()));
   std::vector<std::optional<ReadResult>> results(files.size());
   std::atomic<size_t> next{0};
@@ -183,17 +186,27 @@ TreeScan read_modules(const std::vector<std::string>& files, const std::string& 
   std::mutex mu;
   std::condition_variable cv;
 
+  // Each thread claims the next file; results land in the file's slot, so the output order never
+  // depends on which thread finished first.
   auto work = [&] {
-    ModuleReader reader;
+    std::optional<ModuleReader> reader;  // a libkmod context only when a file needs it
     for (size_t i; (i = next.fetch_add(1)) < files.size();) {
-      results[i] = reader.read(files[i], module_dir, parts);
+      std::optional<ModuleRecord> lean;
+      if (parts & kReadLeanFirst) lean = read_module_lean(files[i], parts);
+      if (lean) {
+        lean->path = relative_path(files[i], module_dir);
+        results[i] = std::move(*lean);
+      } else {
+        if (!reader) reader.emplace();
+        results[i] = reader->read(files[i], module_dir, parts & ~kReadLeanFirst);
+      }
       if (done.fetch_add(1) + 1 == files.size()) {
         std::lock_guard lock(mu);
         cv.notify_all();
       }
     }
   };
-  std::vector<std::thread> pool;
+  std::vector<std::jthread> pool;
   for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work);
   if (progress) {
     std::unique_lock lock(mu);

@@ -199,6 +199,39 @@ TEST(depmodUnreadable, SkipUnreadableWritesWhatKmodWrites) {
   EXPECT_FALSE(fs::exists(md + "/modules.dep"));
 }
 
+// The modules are read on a pool of threads: one thread or many, the same database byte for byte
+// (Debian's depmod's) and the same report of a bad module among many, in the same order.
+TEST(depmodThreads, OneOrManyReaderThreadsSameDatabaseAndErrors) {
+  std::string root = make_tree(kAll);
+  std::string md = moddir(root, kernel_release());
+  for (const char* kind : {"xz", "zst"}) {
+    std::string dir = md + "/kernel/" + kind;
+    fs::create_directories(dir);
+    for (const auto& e : fs::directory_iterator(test_modules_dir() + "/" + kind)) {
+      std::string name = e.path().filename().string();
+      fs::copy_file(e.path(), dir + "/" + std::string(kind) + "_" + name);
+    }
+  }
+  write_text(md + "/kernel/bad/garbage.ko", std::string(4096, 'x'));
+  std::string xz = read_text(test_modules_dir() + "/xz/kmpt_core.ko.xz");
+  write_text(md + "/kernel/bad/truncated.ko.xz", xz.substr(0, xz.size() / 2));
+  auto o = run_oracle(root, kernel_release());
+  ASSERT_EQ(o.exit_code, 0) << o.out;
+  auto want = database_files(md);
+  std::string first_err;
+  for (const char* threads : {"1", "2", "7"}) {
+    SCOPED_TRACE(threads);
+    for (const char* f : kDatabaseFiles) fs::remove(md + "/" + std::string(f));
+    auto r = run_kmpkit(root, kernel_release(), {}, std::string("--full --skip-unreadable -j ") + threads);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(compare_databases(want, database_files(md)), "");
+    if (first_err.empty()) first_err = r.err;
+    EXPECT_EQ(r.err, first_err);
+  }
+  EXPECT_NE(first_err.find("kernel/bad/garbage.ko: "), std::string::npos) << first_err;
+  EXPECT_NE(first_err.find("kernel/bad/truncated.ko.xz: corrupt or truncated xz"), std::string::npos) << first_err;
+}
+
 TEST(depmodUsage, MissingTreeExit3) {
   auto r = run_kmpkit(temp_dir("kmpkit-depmod-test"), kernel_release());
   EXPECT_EQ(r.exit_code, 3) << r.err;
