@@ -29,17 +29,8 @@ std::vector<std::string> gpg(std::initializer_list<std::string> args) {
 
 // rpm execs %{__gpg}, which Debian's rpm sets to /usr/bin/gpg2, a name Debian 12 does not have.
 std::string gpg_path() {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/bin:/bin";
-  for (size_t start = 0; start <= dirs.size();) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    fs::path candidate = fs::path(dirs.substr(start, end - start)) / "gpg";
-    std::error_code ec;
-    if (fs::is_regular_file(candidate, ec)) return candidate.string();
-    start = end + 1;
-  }
-  return "/usr/bin/gpg";
+  std::string gpg = find_program("gpg");
+  return gpg.empty() ? "/usr/bin/gpg" : gpg;
 }
 
 void run_or_throw(const std::vector<std::string>& argv, const std::string& log, const std::string& what) {

@@ -113,7 +113,7 @@ int load_without_hints(const std::string& module, const drivers::ModprobeCall& c
   }
   const std::string hints = std::filesystem::path(drivers::kMissingRulesPath).filename().string();
   std::set<std::string> seen;  // kmod: a file name in an earlier directory hides the later ones
-  for (const char* d : {"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d", "/usr/lib/modprobe.d"}) {
+  for (const char* d : drivers::kModprobeDirs) {
     std::error_code ec;
     for (auto it = std::filesystem::directory_iterator(d, ec); !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
       std::string name = it->path().filename().string();

@@ -79,8 +79,7 @@ void add_builtin_aliases(const std::string& file, std::vector<std::string>& out)
 // kmod would apply both theirs and a hint for it.
 void add_other_modprobe_names(const std::string& root, std::vector<std::string>& out) {
   const std::string ours = fs::path(kMissingRulesPath).filename().string();
-  for (const char* d : {"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/lib/modprobe.d",
-                        "/usr/lib/modprobe.d"}) {
+  for (const char* d : kModprobeDirs) {
     std::error_code ec;
     for (auto it = fs::directory_iterator(under_root(root, d), ec); !ec && it != fs::directory_iterator();
          it.increment(ec)) {

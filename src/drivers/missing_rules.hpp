@@ -15,6 +15,10 @@ namespace kmpkit::drivers {
 
 inline constexpr const char* kMissingRulesPath = "/etc/modprobe.d/90-kmpkit-missing-drivers.conf";
 
+// kmod's modprobe.d directories, in its order (a file name in an earlier one hides the later ones).
+inline constexpr const char* kModprobeDirs[] = {"/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
+                                                "/lib/modprobe.d", "/usr/lib/modprobe.d"};
+
 struct MissingRules {
   std::vector<std::string> modules;    // sorted, kmod names
   std::vector<std::string> patterns;   // the alias globs that cover them

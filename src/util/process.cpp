@@ -210,9 +210,9 @@ std::string describe_failure(const std::string& program, const ProcessResult& r,
   return s;
 }
 
-bool program_available(const std::string& program) {
-  if (program.empty()) return false;
-  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
+std::string find_program(const std::string& program) {
+  if (program.empty()) return "";
+  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0 ? program : "";
   const char* path = std::getenv("PATH");
   std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
   size_t start = 0;
@@ -222,10 +222,12 @@ bool program_available(const std::string& program) {
     std::string candidate = dirs.substr(start, end - start) + "/" + program;
     struct stat st {};
     if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
-      return true;
+      return candidate;
     start = end + 1;
   }
-  return false;
+  return "";
 }
+
+bool program_available(const std::string& program) { return !find_program(program).empty(); }
 
 }  // namespace kmpkit

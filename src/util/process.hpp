@@ -44,6 +44,8 @@ EndedProcess reap_process(bool block);
 std::string describe_failure(const std::string& program, const ProcessResult& result, size_t tail_lines = 15);
 
 // True when `program` (a name or a path) can be executed: found in PATH, or an executable file.
+// The path PATH gives `program` (a path with a slash: itself when executable); "" when none.
+std::string find_program(const std::string& program);
 bool program_available(const std::string& program);
 
 }  // namespace kmpkit

@@ -57,6 +57,19 @@ std::vector<std::string> rpms_of(const std::string& repo) {
   return out;
 }
 
+// A copy of the repository to change ("" when it could not be made: the test's checks then fail).
+std::string copy_of(const std::string& repo, const std::string& hint) {
+  std::string copy = temp_dir(hint) + "/repo";
+  return run("cp -a " + q(repo) + " " + q(copy)).exit_code == 0 ? copy : "";
+}
+
+std::string kernel_rpm_in(const std::string& repo) {
+  if (repo.empty()) return "";
+  for (const auto& rpm : rpms_of(repo))
+    if (fs::path(rpm).filename().string().starts_with("kernel-amd64-")) return rpm;
+  return "";
+}
+
 // zypper with its signature checks on (no --no-gpg-checks; --gpgcheck-strict: the packages' own
 // signatures too, not only the signed metadata's checksums), the published key trusted in the root.
 struct CheckedRoot {
@@ -123,11 +136,8 @@ TEST(SignedRepository, ZypperWithChecksInstallsAndVerifySeesTheSignatures) {
 TEST(SignedRepository, ATamperedRpmOrTamperedMetadataIsRefusedAndNothingInstalled) {
   const auto& s = signed_repo();
   // An rpm changed after signing: its header still claims the signature.
-  std::string copy = temp_dir("kmpkit-tampered") + "/repo";
-  ASSERT_EQ(run("cp -a " + q(s.repo) + " " + q(copy)).exit_code, 0);
-  std::string kernel;
-  for (const auto& rpm : rpms_of(copy))
-    if (fs::path(rpm).filename().string().starts_with("kernel-amd64-")) kernel = rpm;
+  std::string copy = copy_of(s.repo, "kmpkit-tampered");
+  std::string kernel = kernel_rpm_in(copy);
   ASSERT_FALSE(kernel.empty());
   {
     std::fstream f(kernel, std::ios::in | std::ios::out | std::ios::binary);
@@ -141,8 +151,8 @@ TEST(SignedRepository, ATamperedRpmOrTamperedMetadataIsRefusedAndNothingInstalle
   std::cout << "tampered rpm:\n" << in.out.substr(in.out.size() > 1500 ? in.out.size() - 1500 : 0) << "\n";
 
   // Metadata changed after signing: repomd.xml no longer matches repomd.xml.asc.
-  std::string meta = temp_dir("kmpkit-tampered-meta") + "/repo";
-  ASSERT_EQ(run("cp -a " + q(s.repo) + " " + q(meta)).exit_code, 0);
+  std::string meta = copy_of(s.repo, "kmpkit-tampered-meta");
+  ASSERT_FALSE(meta.empty());
   {
     std::ofstream f(meta + "/repodata/repomd.xml", std::ios::app);
     f << "<!-- changed -->\n";
@@ -159,11 +169,8 @@ TEST(SignedRepository, AnRpmSignedByAnUnknownKeyIsRefusedEvenInSignedMetadata) {
   // A mirror swaps in a package signed by another key and regenerates the metadata, signed with
   // the trusted key: zypper still checks the package's own signature.
   SigningKey other;
-  std::string copy = temp_dir("kmpkit-other-key") + "/repo";
-  ASSERT_EQ(run("cp -a " + q(s.repo) + " " + q(copy)).exit_code, 0);
-  std::string kernel;
-  for (const auto& rpm : rpms_of(copy))
-    if (fs::path(rpm).filename().string().starts_with("kernel-amd64-")) kernel = rpm;
+  std::string copy = copy_of(s.repo, "kmpkit-other-key");
+  std::string kernel = kernel_rpm_in(copy);
   ASSERT_FALSE(kernel.empty());
   auto resign = run(other.env() + "rpmsign --addsign --define '__gpg /usr/bin/gpg' --define " +
                     q("_gpg_name " + other.id) +
