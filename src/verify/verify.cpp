@@ -64,8 +64,8 @@ std::string support_of(const ModuleRecord& m) {
 class KernelCheck {
  public:
   KernelCheck(const VerifyOptions& o, const std::string& root, const std::string& kver, const PackageDb* db,
-              const rpmdb::PackageSignatures* signatures)
-      : opt_(o), root_(root), db_(db), signatures_(signatures) {
+              const rpmdb::PackageSignatures* signatures, const KernelKeys* keys, const std::string& keys_why)
+      : opt_(o), root_(root), db_(db), signatures_(signatures), keys_(keys), keys_why_(keys_why) {
     r_.kver = kver;
   }
 
@@ -308,6 +308,49 @@ class KernelCheck {
         add("signature", "unsigned-module", force ? Severity::Error : Severity::Warning, m.name, m.path, "",
             force ? "not signed, and this kernel only loads signed modules (CONFIG_MODULE_SIG_FORCE)"
                   : "not signed (loading it taints the kernel; refused under Secure Boot lockdown)");
+    check_signers(modules, force);
+  }
+
+  // Each signer against the keys of the running kernel (only for that kernel: another kernel may
+  // carry other built-in keys).
+  void check_signers(const std::vector<ModuleRecord>& modules, bool force) {
+    if (!keys_) {
+      r_.signer_keys = "not checked: " + keys_why_;
+      return;
+    }
+    if (keys_->release != r_.kver) {
+      r_.signer_keys = fmt::format("not checked: the running kernel is {}", keys_->release);
+      return;
+    }
+    r_.signer_keys = fmt::format("running kernel ({} module keys)", keys_->keys.size());
+    std::map<std::string, std::vector<const ModuleRecord*>> by_signer;
+    for (const auto& m : modules)
+      if (m.is_signed) by_signer[m.signer].push_back(&m);
+    for (const auto& [signer, mods] : by_signer) {
+      SignerCheck c{signer, mods.size()};
+      if (const KernelKey* k = accepting_key(*keys_, signer)) {
+        c.accepted = true;
+        c.keyring = k->keyring;
+        c.key = k->description;
+        r_.signer_checks.push_back(std::move(c));
+        continue;
+      }
+      r_.signer_checks.push_back(std::move(c));
+      std::string names;
+      for (size_t i = 0; i < mods.size() && i < 5; ++i) names += (i ? ", " : "") + mods[i]->name;
+      if (mods.size() > 5) names += fmt::format(" and {} more", mods.size() - 5);
+      const bool refused = force || keys_->enforced;
+      add("signature", "untrusted-signer", refused ? Severity::Error : Severity::Warning, mods.front()->name,
+          mods.front()->path, signer,
+          fmt::format("{} module(s) signed by '{}' ({}): no key of that name among the running kernel's {} module "
+                      "keys (.builtin_trusted_keys, .secondary_trusted_keys, .machine, .platform): {}; enroll the "
+                      "signer's certificate with mokutil --import CERT and reboot (a KMP of kmpkit kmp build "
+                      "installs it as /etc/uefi/certs/HEX8.crt)",
+                      mods.size(), signer, names, keys_->keys.size(),
+                      refused ? fmt::format("the kernel refuses them ({})",
+                                            force ? "CONFIG_MODULE_SIG_FORCE" : keys_->enforced_by)
+                              : "loading them taints the kernel, and Secure Boot would refuse them"));
+    }
   }
 
   // The packages of this kernel's modules: signed by a key the database does not trust is an error
@@ -369,6 +412,8 @@ class KernelCheck {
   std::string root_;
   const PackageDb* db_;
   const rpmdb::PackageSignatures* signatures_;
+  const KernelKeys* keys_;      // the running kernel's (or the test's) keys
+  const std::string& keys_why_;  // why there are none
   KernelReport r_;
   std::vector<bool> loadable_;
 };
@@ -445,8 +490,13 @@ VerifyReport verify(const VerifyOptions& options) {
   std::optional<PackageDb> db = PackageDb::open(root, options.dbpath, &why);
   std::optional<rpmdb::PackageSignatures> signatures;
   if (db) signatures = db->signatures();
+  std::optional<KernelKeys> keys = options.kernel_keys;
+  std::string keys_why = "the root is not the running system";
+  if (!keys && root.empty()) keys = running_kernel_keys(&keys_why);
   for (const auto& kver : kvers) {
-    KernelReport k = KernelCheck(options, root, kver, db ? &*db : nullptr, signatures ? &*signatures : nullptr).run();
+    KernelReport k = KernelCheck(options, root, kver, db ? &*db : nullptr, signatures ? &*signatures : nullptr,
+                                 keys ? &*keys : nullptr, keys_why)
+                         .run();
     if (!db) {
       k.findings.push_back(
           {"ownership", "no-package-database", Severity::Note, "", "", "", why + ": package ownership not checked"});
@@ -513,6 +563,12 @@ nlohmann::ordered_json verify_json(const VerifyReport& report, bool strict) {
     kj["signing"] = k.signing;
     kj["kernel_signer"] = k.kernel_signer;
     kj["package_db"] = k.package_db;
+    kj["signer_keys"] = k.signer_keys;
+    json signers = json::array();
+    for (const auto& c : k.signer_checks)
+      signers.push_back({{"signer", c.signer}, {"modules", c.modules}, {"accepted", c.accepted},
+                         {"keyring", c.keyring}, {"key", c.key}});
+    kj["signers"] = std::move(signers);
     kj["errors"] = k.errors;
     kj["warnings"] = k.warnings;
     kj["notes"] = k.notes;
@@ -574,6 +630,12 @@ std::string verify_text(const VerifyReport& report, bool strict, bool details) {
     for (const auto& [name, n] : signers) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", n, name);
     line(fmt::format("  signatures       {} (signing: {}{})", s.empty() ? "-" : s, k.signing,
                      k.kernel_signer.empty() ? "" : ", kernel key: " + k.kernel_signer));
+    if (!k.signer_keys.empty()) {
+      std::string checks;
+      for (const auto& c : k.signer_checks)
+        checks += fmt::format("; '{}' {}", c.signer, c.accepted ? "accepted (" + c.keyring + ")" : "NOT accepted");
+      line(fmt::format("  signer keys      {}{}", k.signer_keys, checks));
+    }
     line(fmt::format("  package database {}", k.package_db.empty() ? "(none)" : k.package_db));
     // Findings, errors first, grouped by check.
     std::vector<const Finding*> sorted;

@@ -4,10 +4,13 @@
 // firmware, signatures, support status, duplicates, package ownership, weak-updates links, and
 // whether each external KMP (kmpkit kmp build) serves every kernel (docs/kabi.md, "verify").
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "verify/kernel_keys.hpp"
 
 namespace kmpkit::verify {
 
@@ -37,6 +40,15 @@ struct ModuleStatus {
   std::vector<std::string> packages;  // owners in the package database
 };
 
+// Whether the running kernel's keys accept the modules of one signer (docs/kabi.md, "verify").
+struct SignerCheck {
+  std::string signer;       // as modinfo prints it
+  size_t modules = 0;
+  bool accepted = false;
+  std::string keyring;      // the accepting key's keyring ("" when not accepted)
+  std::string key;          // its description in /proc/keys
+};
+
 struct KernelReport {
   std::string kver;
   std::string module_dir;
@@ -45,6 +57,8 @@ struct KernelReport {
   std::string signing;          // "enforced" (CONFIG_MODULE_SIG_FORCE), "used", "none"
   std::string kernel_signer;    // the signer of its in-tree modules ("" none)
   std::string package_db;       // dbpath inside the root ("" none)
+  std::string signer_keys;      // the keys the signers were checked against ("running kernel"), or why not
+  std::vector<SignerCheck> signer_checks;
   std::vector<ModuleStatus> modules;  // the copies depmod would use, in scan order
   std::vector<Finding> findings;
   size_t errors = 0, warnings = 0, notes = 0;
@@ -57,6 +71,9 @@ struct VerifyOptions {
   std::string depmod_config;          // a depmod.d directory or file; "" = the root's own
   std::string dbpath;                 // rpm database inside the root; "" = look for it
   unsigned threads = 0;
+  // The keys that decide whether a signer is accepted, for the kernel of their release. Unset: the
+  // running kernel's (/proc/keys) when the root is "/".
+  std::optional<KernelKeys> kernel_keys;
 };
 
 // A lib/modules/KVER directory whose kernel is not installed, holding only KMP files kept

@@ -170,6 +170,57 @@ TEST(kabi_verify, SignatureStatusAndUnsignedModules) {
   EXPECT_EQ(forced.json["kernels"][0]["findings"][0]["severity"], "error");
 }
 
+// Whether the running kernel's keys accept each signer (the keys given as the running kernel's).
+TEST(kabi_verify, SignersCheckedAgainstTheRunningKernelsKeys) {
+  auto root = make_root();
+  for (auto& f : fs::directory_iterator(md(root) + "/extra")) sign_module(f.path().string());
+  write_text(root + "/boot/config-" + test_kver(), "CONFIG_MODULES=y\nCONFIG_MODULE_SIG=y\n");
+  verify::VerifyOptions o;
+  o.root = root;
+  o.kernel_keys = verify::KernelKeys{};
+  o.kernel_keys->release = test_kver();
+  auto findings = [](const verify::VerifyReport& r) {
+    Findings out;
+    for (const auto& f : r.kernels.at(0).findings)
+      if (f.check == "signature")
+        out.insert(f.check + "/" + f.kind + "/" + verify::severity_name(f.severity) + "/" + f.subject);
+    return out;
+  };
+  // Not among the keys: a warning (the module loads, tainting the kernel), one for the signer.
+  auto r = verify::verify(o);
+  EXPECT_EQ(findings(r), Findings{"signature/untrusted-signer/warning/kmpkit verify test key"});
+  ASSERT_EQ(r.kernels[0].signer_checks.size(), 1u);
+  EXPECT_FALSE(r.kernels[0].signer_checks[0].accepted);
+  EXPECT_GT(r.kernels[0].signer_checks[0].modules, 1u);
+  // The kernel refuses unverifiable modules (lockdown): an error.
+  o.kernel_keys->enforced = true;
+  o.kernel_keys->enforced_by = "lockdown integrity";
+  r = verify::verify(o);
+  EXPECT_EQ(findings(r), Findings{"signature/untrusted-signer/error/kmpkit verify test key"});
+  EXPECT_NE(r.kernels[0].findings.at(0).message.find("refuses them (lockdown integrity)"), std::string::npos);
+  // The certificate enrolled (a MOK key): accepted, no finding.
+  o.kernel_keys->keys.push_back({".machine", "kmpkit verify test key: 0a1b2c: X509.rsa 0a1b2c []", "kmpkit verify test key"});
+  r = verify::verify(o);
+  EXPECT_EQ(findings(r), Findings{});
+  ASSERT_EQ(r.kernels[0].signer_checks.size(), 1u);
+  EXPECT_TRUE(r.kernels[0].signer_checks[0].accepted);
+  EXPECT_EQ(r.kernels[0].signer_checks[0].keyring, ".machine");
+  auto text = verify::verify_text(r, false, false);
+  EXPECT_NE(text.find("'kmpkit verify test key' accepted (.machine)"), std::string::npos) << text;
+  auto j = verify::verify_json(r, false);
+  EXPECT_EQ(j["kernels"][0]["signers"][0]["accepted"], true);
+  // Keys of another kernel release decide nothing for this one.
+  o.kernel_keys->keys.clear();
+  o.kernel_keys->release = "9.9.9-other";
+  r = verify::verify(o);
+  EXPECT_EQ(findings(r), Findings{});
+  EXPECT_EQ(r.kernels[0].signer_keys, "not checked: the running kernel is 9.9.9-other");
+  // A root that is not the running system: not checked, and said so.
+  o.kernel_keys.reset();
+  r = verify::verify(o);
+  EXPECT_EQ(r.kernels[0].signer_keys, "not checked: the root is not the running system");
+}
+
 TEST(kabi_verify, SupportStatus) {
   auto root = make_root();
   set_modinfo(md(root) + "/extra/kmpt_alias.ko", "supported", "no");
