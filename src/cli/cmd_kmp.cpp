@@ -15,7 +15,7 @@ namespace kmpkit::cli {
 namespace {
 
 struct KmpBuildArgs {
-  std::string source, root, kver, out, key, cert, name, version, release = "1", work;
+  std::string source, root, kver, out, key, cert, gpg_key, name, version, release = "1", work;
   bool keep_work = false, json = false;
   unsigned jobs = 0;
 };
@@ -34,6 +34,7 @@ int run_kmp_build(const KmpBuildArgs& a) {
   o.repo_dir = a.out;
   o.sign_key = a.key;
   o.sign_cert = a.cert;
+  o.gpg_key = a.gpg_key;
   o.name = a.name;
   o.version = a.version;
   o.release = a.release;
@@ -84,6 +85,9 @@ void add_kmp_command(CLI::App& app, int& exit_code) {
   build->add_option("-o,--out", a->out, "The rpm-md repository to add the KMP to (created when missing)")->required();
   build->add_option("--sign-key", a->key, "Private key (PEM) to sign the modules with (with --sign-cert)");
   build->add_option("--sign-cert", a->cert, "Its X.509 certificate (PEM or DER), shipped in kmp-signing-cert-HEX8");
+  build->add_option("--gpg-key", a->gpg_key,
+                    "Sign the rpms (rpmsign) and the repository metadata (repomd.xml.asc) with this key of GNUPGHOME and "
+                    "publish its public key; a signed repository needs it for every later build (docs/signing.md)");
   build->add_option("--name", a->name, "Driver name (default: PACKAGE_NAME, or the directory's name before -VERSION)");
   build->add_option("--version", a->version, "Driver version (default: PACKAGE_VERSION, or the directory's, or modinfo's)");
   build->add_option("--release", a->release, "Package release (default 1; raise it for a rebuild of the same version)");

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "build/repo_builder.hpp"
+#include "build/repo_signing.hpp"
 #include "depgen/depgen.hpp"
 #include "depgen/softdep_targets.hpp"
 #include "kabi/kabi_id.hpp"
@@ -200,10 +201,26 @@ std::string module_license(const KernelInventory& inv) {
   return "Unknown";
 }
 
+// A signed repository stays signed: adding a package without the key would leave repomd.xml.asc
+// stale, and zypper would then refuse the whole repository.
+void check_repository_signing(const KmpBuildOptions& o) {
+  std::error_code ec;
+  if (!o.gpg_key.empty()) {
+    build::check_signing_key(o.gpg_key);
+    return;
+  }
+  if (fs::exists(fs::path(o.repo_dir) / "repodata" / "repomd.xml.asc", ec))
+    throw Error(ErrorKind::Usage,
+                fmt::format("{} is a signed repository (repodata/repomd.xml.asc): give --gpg-key KEY_ID to sign the new "
+                            "packages and its metadata again (docs/signing.md)",
+                            o.repo_dir));
+}
+
 // The rpms into REPO_DIR (each copied under a temporary name and renamed), then createrepo_c
 // --update, which keeps the repository's other packages and, with --keep-all-metadata, the
-// patterns a kmpkit build added.
-std::vector<std::string> publish(const fs::path& built_repo, const fs::path& repo) {
+// patterns a kmpkit build added; with a key, repomd.xml is signed again.
+std::vector<std::string> publish(const fs::path& built_repo, const fs::path& repo, const std::string& gpg_key,
+                                 const fs::path& work) {
   std::vector<std::string> out;
   std::error_code ec;
   fs::create_directories(repo, ec);
@@ -223,6 +240,7 @@ std::vector<std::string> publish(const fs::path& built_repo, const fs::path& rep
   std::sort(out.begin(), out.end());
   auto r = run_process({"createrepo_c", "--update", "--keep-all-metadata", "--no-database", repo.string()});
   if (!r.ok()) throw Error(ErrorKind::Tool, fmt::format("createrepo_c {} failed: {}", repo.string(), describe_failure("createrepo_c", r)));
+  if (!gpg_key.empty()) build::sign_repository_metadata(repo.string(), gpg_key, (work / "gpg.log").string());
   return out;
 }
 
@@ -249,6 +267,7 @@ BuildRecord make_build_record(const KmpBuildOptions& o, const KmpBuildResult& r,
   option("--version", o.version, false);
   option("--sign-key", o.sign_key, true);
   option("--sign-cert", o.sign_cert, true);
+  option("--gpg-key", o.gpg_key, false);
   return b;
 }
 
@@ -265,6 +284,7 @@ KmpBuildResult build_kmp(const KmpBuildOptions& o) {
     throw Error(ErrorKind::Input, fmt::format("{} is not a directory (a module source: dkms.conf or Kbuild)", o.source_dir));
   for (const std::string& f : {o.sign_key, o.sign_cert})
     if (!f.empty() && !fs::is_regular_file(f, ec)) throw Error(ErrorKind::Input, fmt::format("{} does not exist", f));
+  check_repository_signing(o);  // before the compile, not after
   const fs::path src = fs::canonical(o.source_dir);
   const std::string root = o.root.empty() ? "" : fs::absolute(o.root).lexically_normal().string();
   r.kver = o.kver.empty() ? default_kernel_release(root) : o.kver;
@@ -367,13 +387,14 @@ KmpBuildResult build_kmp(const KmpBuildOptions& o) {
     build::BuildOptions bo;
     bo.dir = spec_dir.string();
     bo.jobs = 1;
+    bo.gpg_key = o.gpg_key;
     auto built = build::build_repository(bo);
     r.package_seconds = since(t_package);
 
     for (const auto& m : staged.modules)
       r.modules.push_back({"/lib/modules/" + r.kver + "/" + m.path, m.name, m.first("version").value_or(""), m.signer, m.size});
     r.repo_dir = fs::absolute(o.repo_dir).lexically_normal().string();
-    r.rpms = publish(built.repo_dir, r.repo_dir);
+    r.rpms = publish(built.repo_dir, r.repo_dir, o.gpg_key, work);
   } catch (const KernelExcluded&) {
     if (o.work_dir.empty()) fs::remove_all(work, ec);
     throw;

@@ -26,6 +26,7 @@ struct KmpBuildOptions {
   std::string kver;         // "" = default_kernel_release(root)
   std::string repo_dir;     // the rpm-md repository the rpms are added to (created when missing)
   std::string sign_key, sign_cert;  // both or neither
+  std::string gpg_key;      // sign the rpms and the repository metadata with this GNUPGHOME key ("" = not)
   std::string name;         // plain Kbuild: the driver's name (default: the directory's name before "-VERSION")
   std::string version;      // plain Kbuild: the driver's version (default: the modules' modinfo version, else "0")
   std::string release = "1";

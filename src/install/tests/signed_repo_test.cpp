@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "gpg_key.hpp"
 #include "package/tests/fixture_repo.hpp"
 #include "test_env.hpp"
 
@@ -18,18 +19,7 @@ namespace fs = std::filesystem;
 namespace pl = pipeline;
 using pl::q;
 
-// A GNUPGHOME with one signing key without a passphrase; its name for --gpg-key.
-struct SigningKey {
-  std::string home, id = "kmpkit test signing <signing@kmpkit.test>";
-  SigningKey() : home(temp_dir("kmpkit-gnupg")) {
-    fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace);
-    auto r = run(env() + "gpg --batch --pinentry-mode loopback --passphrase '' --quick-gen-key " + q(id) +
-                 " rsa2048 sign never 2>&1");
-    if (r.exit_code != 0) throw std::runtime_error("gpg --quick-gen-key: " + r.out);
-  }
-  ~SigningKey() { run(env() + "gpgconf --kill gpg-agent"); }  // no agent left running per test home
-  std::string env() const { return "GNUPGHOME=" + q(home) + " "; }
-};
+using SigningKey = GpgSigningKey;
 
 // The fast tests' tree packaged again, signed (the shared fixture repository stays unsigned).
 struct SignedRepo {

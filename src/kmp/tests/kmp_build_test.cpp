@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "gpg_key.hpp"
 #include "test_env.hpp"
 
 namespace fs = std::filesystem;
@@ -66,8 +67,11 @@ TEST(KmpBuild, TinyDkmsSourceBecomesASignedKabiNamedKmp) {
                  shell_quote(keys + "/key.pem") + " -out " + shell_quote(keys + "/cert.pem") + " 2>&1");
   ASSERT_EQ(gen.exit_code, 0) << gen.out;
   std::string repo = temp_dir("kmpkit-kmp-repo") + "/repo";
-  auto r = kmpkit(build_args(src, repo, "--sign-key " + shell_quote(keys + "/key.pem") + " --sign-cert " +
-                                             shell_quote(keys + "/cert.pem") + " --json"));
+  GpgSigningKey gpg;  // and the rpms and the repository signed for zypper's checks
+  auto r = run(gpg.env() + shell_quote(kmpkit_binary()) + " " +
+               build_args(src, repo, "--sign-key " + shell_quote(keys + "/key.pem") + " --sign-cert " +
+                                         shell_quote(keys + "/cert.pem") + " --gpg-key " + shell_quote(gpg.id) +
+                                         " --json"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string kver = kernel_release();
   std::string rpm = the_rpm(repo, "kmpt-dkms-kmp-amd64-"), cert = the_rpm(repo, "kmp-signing-cert-");
@@ -89,7 +93,8 @@ TEST(KmpBuild, TinyDkmsSourceBecomesASignedKabiNamedKmp) {
                                           "module=updates/kmpt_dkms.ko\n",
                                           "source_dir=" + fs::canonical(src).string() + "\n",
                                           "repo_dir=" + repo + "\n",
-                                          "option=--sign-key\noption=" + keys + "/key.pem\n"};
+                                          "option=--sign-key\noption=" + keys + "/key.pem\n",
+                                          "option=--gpg-key\noption=" + gpg.id + "\n"};
   for (const auto& line : lines)
     EXPECT_NE(record.find(line), std::string::npos) << line << " not in\n" << record;
   std::string provides = rpm_query(rpm, "--provides");
@@ -115,6 +120,19 @@ TEST(KmpBuild, TinyDkmsSourceBecomesASignedKabiNamedKmp) {
   auto ex = run("cd " + shell_quote(x) + " && rpm2cpio " + shell_quote(rpm) + " | cpio -idm --quiet && modinfo -F signer " +
                 "lib/modules/*/updates/kmpt_dkms.ko");
   EXPECT_EQ(ex.out, "kmpkit test signing key\n") << ex.err;
+  // --gpg-key: both rpms signed, repomd.xml signed, the public key published.
+  for (const auto& p : {rpm, cert})
+    EXPECT_NE(rpm_query(p, "--qf '%{RSAHEADER:pgpsig}'").find("Key ID"), std::string::npos) << p;
+  auto v = run(gpg.env() + "gpg --batch --verify " + shell_quote(repo + "/repodata/repomd.xml.asc") + " " +
+               shell_quote(repo + "/repodata/repomd.xml") + " 2>&1");
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  EXPECT_TRUE(fs::exists(repo + "/RPM-GPG-KEY-kmpkit"));
+  // A signed repository stays signed: a build without the key is refused before it compiles.
+  auto unsigned_build = kmpkit(build_args(src, repo));
+  EXPECT_EQ(unsigned_build.exit_code, 2) << unsigned_build.out << unsigned_build.err;
+  EXPECT_NE(unsigned_build.err.find("is a signed repository (repodata/repomd.xml.asc): give --gpg-key"),
+            std::string::npos)
+      << unsigned_build.err;
 }
 
 TEST(KmpBuild, BuildExclusiveThatExcludesTheKernelIsAnErrorOfItsOwn) {
