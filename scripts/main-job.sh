@@ -65,7 +65,7 @@ n_kmps=$(find "$repo" -name '*-kmp-*.rpm' | wc -l)
 n_patterns=$(find "$repo" -name 'patterns-*.rpm' | wc -l)
 repo_bytes=$(du -sb "$repo" | cut -f1)
 full_bytes=$(find "$repo" -name '*.rpm' -print0 | xargs -0 rpm -qp --qf '%{SIZE}\n' 2>/dev/null | awk '{s+=$1} END {print s}')
-inst_n=$(rpmq -qa | wc -l)
+inst_n=$(rpmq -qa --qf '%{NAME}\n' | grep -vcx gpg-pubkey || true)  # the trusted key is no package
 inst_kmps=$(rpmq -qa | grep -c -- '-kmp-' || true)
 inst_bytes=$(rpmq -qa --qf '%{SIZE}\n' | awk '{s+=$1} END {print s}')
 rpmq -qa --qf '[%{FILENAMES}\n]' | grep '\.ko' | sed 's|.*/||; s|\.ko.*||; s|-|_|g' | sort -u > "$out/installed-modules.txt"

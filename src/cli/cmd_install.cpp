@@ -30,12 +30,13 @@ int run_install(const InstallArgs& a) {
   }
   if (a.json) {
     nlohmann::json j = {{"root", a.request.root}, {"repo", a.request.repo}, {"kernel", r.kernel},
-                        {"devices", r.devices}, {"installed", r.installed}};
+                        {"devices", r.devices}, {"installed", r.installed}, {"signatures", r.signatures}};
     std::cout << j.dump(1) << "\n";
   } else {
     fmt::print("installed {} for {} devices into {}: {} packages\n", r.kernel, r.devices, a.request.root,
                r.installed.size());
     for (const auto& p : r.installed) fmt::print("  {}\n", p);
+    fmt::print("signatures: {}\n", r.signatures);
     fmt::print("check it with: kmpkit verify --root {}\n", a.request.root);
   }
   std::cout.flush();
@@ -60,7 +61,10 @@ void add_install_command(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--kernel", args->request.kernel,
                   "The kernel package to install (default: the repository's only kernel-* package)");
-  cmd->add_flag("--json", args->json, "Print one JSON object: root, repo, kernel, devices, installed");
+  cmd->add_option("--trust-key", args->request.trust_key,
+                  "A signed repository's public key to trust in the root (default: the key it publishes, "
+                  "REPO/RPM-GPG-KEY-kmpkit); zypper then checks every package's signature");
+  cmd->add_flag("--json", args->json, "Print one JSON object: root, repo, kernel, devices, installed, signatures");
   cmd->footer("Runs zypper --root ROOT with ZYPP_MODALIAS_SYSFS set to the devices (docs/install.md). Exit codes: 0 "
               "ok, 2 usage (no or several kernel packages, no device), 3 no repository, hardware file or zypper, 5 "
               "zypper failed (its output shown), 7 the root cannot be written.");

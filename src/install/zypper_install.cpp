@@ -66,7 +66,8 @@ struct DeviceListFile {
 
 // zypper on the root, never on the host: its own lock file and log; the devices from `device_list`.
 ProcessResult zypper(const std::string& root, const std::string& device_list, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"zypper", "--root", root, "--non-interactive", "--no-gpg-checks"};
+  // Signature checks stay on: each repository says whether it is checked (see install_for_hardware).
+  std::vector<std::string> argv = {"zypper", "--root", root, "--non-interactive"};
   argv.insert(argv.end(), args.begin(), args.end());
   ProcessOptions o;
   o.env = {"ZYPP_LOCKFILE_ROOT=" + root, "ZYPP_LOGFILE=" + root + "/var/log/zypper.log"};
@@ -94,7 +95,9 @@ std::string choose_kernel(const InstallRequest& req) {
 std::vector<std::string> installed_names(const std::string& root) {
   auto r = run_process({"rpm", "--root", root, "--dbpath", "/var/lib/rpm", "-qa", "--qf", "%{NAME}\\n"});
   if (!r.ok()) throw Error(ErrorKind::Tool, describe_failure("rpm -qa", without_alien_warnings(r)));
-  auto names = lines_of(r.out);
+  std::vector<std::string> names;
+  for (auto& n : lines_of(r.out))
+    if (n != "gpg-pubkey") names.push_back(std::move(n));  // a trusted key, not a package
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -147,7 +150,21 @@ InstallResult install_for_hardware(const InstallRequest& req) {
   const std::string url = "file://" + fs::absolute(req.repo).lexically_normal().string();
   // The alias is kmpkit's own: an earlier install's entry (perhaps another DIR) is replaced.
   zypper(root, list.path, {"rr", kRepoAlias});
-  auto ar = zypper(root, list.path, {"ar", "-G", url, kRepoAlias});
+  const bool is_signed = fs::exists(req.repo + "/repodata/repomd.xml.asc", ec);
+  if (is_signed) {
+    const std::string key = req.trust_key.empty() ? req.repo + "/RPM-GPG-KEY-kmpkit" : req.trust_key;
+    if (!fs::exists(key, ec))
+      throw Error(ErrorKind::Input, fmt::format("{} is signed but publishes no key ({}): give the signer's public key "
+                                                "with --trust-key FILE",
+                                                req.repo, key));
+    auto imp = without_alien_warnings(
+        run_process({"rpm", "--root", root, "--dbpath", "/var/lib/rpm", "--import", key}));
+    if (!imp.ok()) throw Error(ErrorKind::Tool, describe_failure("rpm --import " + key, imp));
+    res.signatures = fmt::format("checked (key {})", key);
+  } else {
+    res.signatures = "not checked: the repository is not signed (kmpkit package --gpg-key signs it)";
+  }
+  auto ar = zypper(root, list.path, {"ar", is_signed ? "--gpgcheck-strict" : "-G", url, kRepoAlias});
   if (!ar.ok()) throw Error(ErrorKind::Tool, describe_failure("zypper ar", ar));
   auto ref = zypper(root, list.path, {"ref"});
   if (!ref.ok()) throw Error(ErrorKind::Tool, describe_failure("zypper ref", ref));

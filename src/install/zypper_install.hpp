@@ -11,16 +11,22 @@ struct InstallRequest {
   std::string repo;      // an rpm-md repository: `kmpkit build`'s DIR/repo
   std::string hardware;  // see read_hardware: modalias.tsv, a list, a sysfs-like tree, "this-machine"
   std::string kernel;    // the kernel package to install; "" = the repository's only kernel-* package
+  std::string trust_key; // a signed repository's public key to trust in the root; "" = the one it publishes
 };
 
 struct InstallResult {
   std::string kernel;                  // the kernel package installed
   size_t devices = 0;                  // device modaliases zypper matched Supplements against
   std::vector<std::string> installed;  // package names in the root afterwards, sorted
+  std::string signatures;              // "checked (key FILE)" or why not: "not checked: the repository is not signed"
 };
 
 // Adds the repository to the root's zypper (alias "kmpkit"), then `zypper in KERNEL`, which pulls
-// in every KMP whose Supplements: modalias(...) matches a device. Throws Error: Usage (no kernel
+// in every KMP whose Supplements: modalias(...) matches a device. A signed repository
+// (repodata/repomd.xml.asc) is installed from with zypper's checks on, every package's own signature
+// too (--gpgcheck-strict), its key trusted in the root first: `trust_key`, else the key the
+// repository publishes (RPM-GPG-KEY-kmpkit, as zypper's --gpg-auto-import-keys would trust it); an
+// unsigned one without checks, and `signatures` says so. Throws Error: Usage (no kernel
 // package, or several and none chosen), Input (no repository, hardware or zypper), Tool (zypper
 // failed: its output quoted), Write (the root or the device list cannot be written).
 InstallResult install_for_hardware(const InstallRequest& request);

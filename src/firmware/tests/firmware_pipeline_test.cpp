@@ -124,7 +124,7 @@ TEST(FirmwarePipeline, ZypperInstallsTheDriversFirmwareOnly) {
   const auto& r = firmware_repo();
   std::string root = pl::new_root("kmpkit-fw-zypper");
   ASSERT_EQ(pl::zypper_add_repo(root, fixture().repo).exit_code, 0);
-  ASSERT_EQ(pl::zypper(root, "ar -G " + q("file://" + r.repo) + " firmware").exit_code, 0);
+  ASSERT_EQ(pl::zypper_add_repo(root, r.repo, "firmware").exit_code, 0);
   // A KMP without firmware lines: no firmware package.
   auto dash = pl::zypper(root, "in kmpt_dash-kmp-amd64");
   ASSERT_EQ(dash.exit_code, 0) << dash.out << dash.err;
@@ -153,7 +153,7 @@ TEST(FirmwarePipeline, ZypperInstallsFirmwareWithTheDriverInOneGo) {
   const auto& r = firmware_repo();
   std::string root = pl::new_root("kmpkit-fw-zypper-one");
   ASSERT_EQ(pl::zypper_add_repo(root, fixture().repo).exit_code, 0);
-  ASSERT_EQ(pl::zypper(root, "ar -G " + q("file://" + r.repo) + " firmware").exit_code, 0);
+  ASSERT_EQ(pl::zypper_add_repo(root, r.repo, "firmware").exit_code, 0);
   auto in = pl::zypper(root, "in kmpt-chain-kmp-amd64");
   ASSERT_EQ(in.exit_code, 0) << in.out << in.err;
   auto names = pl::installed(root);

@@ -34,6 +34,8 @@ TEST(Install, AnEmptyRootGetsTheKernelAndTheKmpsItsDevicesNeed) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["kernel"], "kernel-amd64");
   EXPECT_EQ(j["devices"], 2);
+  // The shared repository is signed: zypper checked every package with its published key.
+  EXPECT_EQ(j["signatures"], "checked (key " + f.repo + "/RPM-GPG-KEY-kmpkit)");
   EXPECT_EQ(j["installed"], nlohmann::json::array({"kernel-amd64", "kmpkit", "kmpkit-host-base", "kmpt_alias-kmp-amd64"}));
   EXPECT_EQ(pl::installed(root), (std::set<std::string>{"kmpkit-host-base", "kmpkit", "kernel-amd64", "kmpt_alias-kmp-amd64"}));
   auto dep = pl::read_modules_dep(root + "/lib/modules/" + f.kver + "/modules.dep");

@@ -114,9 +114,16 @@ TEST(SignedRepository, ZypperWithChecksInstallsAndVerifySeesTheSignatures) {
   EXPECT_NE(untrusted.out.find("package-signature package kernel-amd64 is signed by key"), std::string::npos)
       << untrusted.out;
   EXPECT_NE(untrusted.out.find("kernel-amd64"), std::string::npos) << untrusted.out;
-  // From the unsigned repository: a note, and still consistent.
+  // From an unsigned repository (the shared one's packages with their signatures removed): a note,
+  // and still consistent.
+  std::string unsigned_repo = copy_of(fixture().repo, "kmpkit-unsigned-repo");
+  ASSERT_FALSE(unsigned_repo.empty());
+  for (const auto& rpm : rpms_of(unsigned_repo)) ASSERT_EQ(run("rpmsign --delsign " + q(rpm) + " 2>&1").exit_code, 0);
+  for (const char* f : {"/repodata/repomd.xml.asc", "/repodata/repomd.xml.key", "/RPM-GPG-KEY-kmpkit"})
+    fs::remove(unsigned_repo + f);
+  ASSERT_EQ(run("createrepo_c --update " + q(unsigned_repo) + " >/dev/null 2>&1").exit_code, 0);
   auto plain = pl::new_root("kmpkit-unsigned-root");
-  ASSERT_EQ(pl::zypper_add_repo(plain, fixture().repo).exit_code, 0);
+  ASSERT_EQ(pl::zypper_add_repo(plain, unsigned_repo).exit_code, 0);
   ASSERT_EQ(pl::zypper(plain, "in kernel-amd64").exit_code, 0);
   auto note = run(q(kmpkit_binary()) + " verify --root " + q(plain) + " --json 2>&1");
   EXPECT_EQ(note.exit_code, 0) << note.out;

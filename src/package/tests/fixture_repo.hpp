@@ -51,8 +51,11 @@ inline const Fixture& fixture() {
         [&](const std::string& tmp) {
           pl::make_fixture_tree(tmp + "/root");
           pl::write_text(tmp + "/policy.toml", kFixturePolicy);
-          auto r = run(q(kmpkit_binary()) + " package --policy " + q(tmp + "/policy.toml") + " -b " +
-                       q(tmp + "/root") + " " + q(x.kver) + " --out " + q(tmp + "/split") + " --host-base");
+          // Signed, as a distribution's: the tests' zypper checks every signature (pl::zypper_add_repo).
+          GpgSigningKey gpg;
+          auto r = run(gpg.env() + q(kmpkit_binary()) + " package --policy " + q(tmp + "/policy.toml") + " -b " +
+                       q(tmp + "/root") + " " + q(x.kver) + " --out " + q(tmp + "/split") + " --host-base --gpg-key " +
+                       q(gpg.id));
           if (r.exit_code != 0) throw std::runtime_error("kmpkit package failed: " + r.out + r.err);
           auto d = pl::reference_depmod(tmp + "/root", x.kver, tmp + "/reference");
           if (d.exit_code != 0) throw std::runtime_error("depmod failed: " + d.out);

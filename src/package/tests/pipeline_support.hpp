@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "gpg_key.hpp"
 #include "test_env.hpp"
 
 namespace kmpkit::test::pipeline {
@@ -163,19 +164,31 @@ inline std::string zypper_env(const std::string& root, const std::string& modali
          " ";
 }
 
+// zypper with its signature checks on (the repositories decide: see zypper_add_repo).
 inline CommandResult zypper(const std::string& root, const std::string& args, const std::string& modalias = {}) {
-  return run(zypper_env(root, modalias) + "zypper --root " + q(root) + " --non-interactive --no-gpg-checks " + args);
+  return run(zypper_env(root, modalias) + "zypper --root " + q(root) + " --non-interactive " + args);
 }
 
-inline CommandResult zypper_add_repo(const std::string& root, const std::string& repo) {
-  return zypper(root, "ar -G " + q("file://" + repo) + " kmp");
+// A signed repository (repomd.xml.asc and the key kmpkit publishes, as the shared test repositories
+// are) is added with every signature checked (--gpgcheck-strict: the packages' too), its key trusted
+// in the root first; an unsigned one (a test's own) without checks (-G).
+inline CommandResult zypper_add_repo(const std::string& root, const std::string& repo, const std::string& alias = "kmp") {
+  const std::string key = repo + "/RPM-GPG-KEY-kmpkit";
+  if (fs::exists(repo + "/repodata/repomd.xml.asc") && fs::exists(key)) {
+    auto imp = run(rpm_in(root) + "--import " + q(key) + " 2>&1");
+    if (imp.exit_code != 0) return imp;
+    return zypper(root, "ar --gpgcheck-strict " + q("file://" + repo) + " " + q(alias));
+  }
+  return zypper(root, "ar -G " + q("file://" + repo) + " " + q(alias));
 }
 
-// Installed package names (rpm -qa).
+// Installed package names (rpm -qa), without the trusted keys (gpg-pubkey).
 inline std::set<std::string> installed(const std::string& root) {
   auto r = run(rpm_in(root) + "-qa --qf '%{NAME}\\n'");
-  auto lines = split_lines(r.out);
-  return {lines.begin(), lines.end()};
+  std::set<std::string> out;
+  for (auto& l : split_lines(r.out))
+    if (l != "gpg-pubkey") out.insert(l);
+  return out;
 }
 
 // Files of installed packages under /lib/modules/KVER that are modules, relative to it.

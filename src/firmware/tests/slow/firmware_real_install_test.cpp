@@ -92,7 +92,7 @@ std::string make_root(const std::string& hint, const std::vector<std::string>& d
   auto hb = run(pl::rpm_in(root) + "-i " + q(repos().kmps) + "/x86_64/kmpkit-host-base-*.rpm 2>&1");
   EXPECT_EQ(hb.exit_code, 0) << hb.out;
   EXPECT_EQ(pl::zypper_add_repo(root, repos().kmps).exit_code, 0);
-  if (with_firmware) EXPECT_EQ(pl::zypper(root, "ar -G " + q("file://" + repos().firmware) + " firmware").exit_code, 0);
+  if (with_firmware) EXPECT_EQ(pl::zypper_add_repo(root, repos().firmware, "firmware").exit_code, 0);
   return root;
 }
 
@@ -188,7 +188,7 @@ TEST(FirmwareRealInstall, VerifyStopsWarningOnceTheFirmwareIsInstalled) {
   EXPECT_TRUE(before.count("ath9k_htc: ath9k_htc/htc_9271-1.4.0.fw")) << before.size();
   EXPECT_TRUE(before.count("ath9k_htc: ath9k_htc/htc_7010-1.4.0.fw"));
   // The firmware repository appears; zypper inr installs what the installed KMPs recommend.
-  ASSERT_EQ(pl::zypper(root, "ar -G " + q("file://" + repos().firmware) + " firmware").exit_code, 0);
+  ASSERT_EQ(pl::zypper_add_repo(root, repos().firmware, "firmware").exit_code, 0);
   auto inr = zypper(root, "inr");
   ASSERT_EQ(inr.exit_code, 0) << inr.out << inr.err;
   EXPECT_EQ(installed_firmware_packages(root), Strings{"kernel-firmware-ath9k_htc"});

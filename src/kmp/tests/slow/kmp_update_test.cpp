@@ -93,7 +93,7 @@ TEST(RealDkms, KernelUpdateWithZypperKeepsTheFittingKmpAndNamesTheRebuild) {
   // Kernel A with both KMPs.
   Root r = make_root(ka.repo);
   ASSERT_EQ(pl::zypper_add_repo(r.dir, ka.repo).exit_code, 0);
-  ASSERT_EQ(zypper(r, "ar -G " + q("file://" + kmps) + " kmps").exit_code, 0);
+  ASSERT_EQ(pl::zypper_add_repo(r.dir, kmps, "kmps").exit_code, 0);
   auto in = zypper(r, "in kernel-amd64 vpoll-kmp-amd64 acpi-call-kmp-amd64");
   ASSERT_EQ(in.exit_code, 0) << in.out << in.err;
   auto before = installed_state(r);
@@ -102,7 +102,7 @@ TEST(RealDkms, KernelUpdateWithZypperKeepsTheFittingKmpAndNamesTheRebuild) {
   for (const auto& d : drivers) EXPECT_EQ(services(v0)[d.base + " " + a.kver], "own-build") << v0["external_kmps"];
 
   // zypper up to kernel B: only the kernel comes; what fits B serves it, what does not is named.
-  ASSERT_EQ(zypper(r, "ar -G " + q("file://" + kb.repo) + " b").exit_code, 0);
+  ASSERT_EQ(pl::zypper_add_repo(r.dir, kb.repo, "b").exit_code, 0);
   auto up = zypper(r, "up");
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
   std::cout << "== zypper up to " << b.kver << ":\n" << up.out << up.err;

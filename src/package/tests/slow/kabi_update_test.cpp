@@ -50,7 +50,7 @@ TEST(KabiScheme, ZypperUpdateAcrossAPartialKabiChange) {
   expect_database_like_depmod(r, a.kver);
 
   // zypper up with B's repository: B beside A.
-  ASSERT_EQ(zypper(r, "ar -G " + q("file://" + rb.repo) + " b").exit_code, 0);
+  ASSERT_EQ(pl::zypper_add_repo(r.dir, rb.repo, "b").exit_code, 0);
   auto up = zypper(r, "up");
   ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
   auto after = installed_state(r);
@@ -106,7 +106,7 @@ TEST(KabiScheme, ZypperUpdateAcrossAPartialKabiChange) {
   std::string release = rb.manifest["release"].get<std::string>() + ".1";
   Repo rc = package(b, "c-" + base, "--only " + q(base) + " --release " + release);
   EXPECT_EQ(package_names_in(rc.repo), std::set<std::string>{target});
-  ASSERT_EQ(zypper(r, "ar -G " + q("file://" + rc.repo) + " c").exit_code, 0);
+  ASSERT_EQ(pl::zypper_add_repo(r.dir, rc.repo, "c").exit_code, 0);
   auto up2 = zypper(r, "up");
   ASSERT_EQ(up2.exit_code, 0) << up2.out << up2.err;
   auto updated = installed_state(r);
@@ -155,7 +155,7 @@ TEST(KabiScheme, FreshInstallFromBothRepositoriesTakesOnlyTheNewKernelsBuilds) {
   std::set<std::string> kept(rb.manifest["kmps_not_built"].begin(), rb.manifest["kmps_not_built"].end());
   Root r = make_root(ra.repo);
   ASSERT_EQ(pl::zypper_add_repo(r.dir, ra.repo).exit_code, 0);
-  ASSERT_EQ(zypper(r, "ar -G " + q("file://" + rb.repo) + " b").exit_code, 0);
+  ASSERT_EQ(pl::zypper_add_repo(r.dir, rb.repo, "b").exit_code, 0);
   auto in = zypper(r, "in kernel-amd64");
   ASSERT_EQ(in.exit_code, 0) << in.out << in.err;
   auto state = installed_state(r);
@@ -206,7 +206,7 @@ TEST(KabiScheme, UnchangedKabiPublishesOnlyTheKernelAndPurgeKeepsTwo) {
   EXPECT_EQ(pl::read_text(r.dir + "/etc/zypp/multiversion.d/kmpkit-kernels.conf"), "provides:multiversion(kernel)\n");
   auto before = installed_state(r);
   for (const auto& [repo, name, k] : {std::tuple{&rb, "b", &b}, std::tuple{&rc, "c", &c}}) {
-    ASSERT_EQ(zypper(r, "ar -G " + q("file://" + repo->repo) + " " + name).exit_code, 0);
+    ASSERT_EQ(pl::zypper_add_repo(r.dir, repo->repo, name).exit_code, 0);
     auto up = zypper(r, "up");
     ASSERT_EQ(up.exit_code, 0) << up.out << up.err;
     std::cout << "zypper up to " << k->kver << " (no KABI change): downloads " << zypper_download_bytes(up.out) / 1e6

@@ -29,8 +29,10 @@ inline const RealRepo& real_repo() {
         pl::cache_base() + "/repo-" + x.kver + "-" + key,
         [&](const std::string& tmp) {
           auto t0 = std::chrono::steady_clock::now();
-          auto res = run(q(kmpkit_binary()) + " package --policy " + q(policy) + " -b " + q(kernel_root()) + " " +
-                         q(x.kver) + " --out " + q(tmp + "/split") + " --host-base");
+          // Signed, as a distribution's: the tests' zypper checks every signature (pl::zypper_add_repo).
+          GpgSigningKey gpg;
+          auto res = run(gpg.env() + q(kmpkit_binary()) + " package --policy " + q(policy) + " -b " + q(kernel_root()) +
+                         " " + q(x.kver) + " --out " + q(tmp + "/split") + " --host-base --gpg-key " + q(gpg.id));
           if (res.exit_code != 0) throw std::runtime_error("kmpkit package failed: " + res.out + res.err);
           double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           pl::write_text(tmp + "/package.out", res.out + "\nseconds " + std::to_string(secs) + "\n");
