@@ -1,5 +1,8 @@
 #include "build/repo_builder.hpp"
 
+#include <fcntl.h>
+#include <stdio.h>
+
 #include "build/generated_check.hpp"
 #include "build/repo_signing.hpp"
 
@@ -79,6 +82,33 @@ struct LogWatcher {
   }
 };
 
+// rpmbuild's and the tools' "No space left on device" is a write failure (exit 7), not a tool's.
+ErrorKind failure_kind(const std::string& message) {
+  return message.find("No space left on device") != std::string::npos ? ErrorKind::Write : ErrorKind::Tool;
+}
+
+// The new repository replaces the old in one step (renameat2 RENAME_EXCHANGE), the old one is then
+// removed; where the file system cannot exchange, two renames.
+void swap_in(const fs::path& staging, const fs::path& repo) {
+  std::error_code ec;
+  if (!fs::exists(repo, ec)) {
+    fs::rename(staging, repo, ec);
+  } else if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, repo.c_str(), RENAME_EXCHANGE) == 0) {
+    fs::remove_all(staging, ec);
+    ec.clear();
+  } else {
+    const fs::path old = repo.parent_path() / ".repo-old";
+    fs::remove_all(old, ec);
+    fs::rename(repo, old, ec);
+    if (!ec) fs::rename(staging, repo, ec);
+    if (!ec) {
+      fs::remove_all(old, ec);
+      ec.clear();  // the new one is in place; a leftover old copy is removed by the next build
+    }
+  }
+  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot put the new repository in place at {}: {}", repo.string(), ec.message()));
+}
+
 }  // namespace
 
 uint64_t directory_bytes(const std::string& dir) {
@@ -127,155 +157,169 @@ BuildResult build_repository(const BuildOptions& o) {
   // The cores shared among the parallel rpmbuilds (each would start a thread per core).
   unsigned threads_each = std::max(1u, std::thread::hardware_concurrency() / parallel);
 
-  const fs::path repo = dir / "repo", work = dir / "rpmbuild", logs = dir / "logs";
+  // Built in DIR/.repo-new and swapped in at the end: a build that fails (a full disk, a broken
+  // spec) leaves the previous DIR/repo as it was.
+  const fs::path repo = dir / "repo", staging = dir / ".repo-new", work = dir / "rpmbuild", logs = dir / "logs";
   std::error_code ec;
-  fs::remove_all(repo, ec);
+  fs::remove_all(staging, ec);
   fs::remove_all(work, ec);
-  fs::create_directories(repo, ec);
-  fs::create_directories(logs, ec);
-  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot create {}: {}", repo.string(), ec.message()));
-  r.repo_dir = repo.string();
+  fs::create_directories(staging, ec);
+  if (!ec) fs::create_directories(logs, ec);
+  if (ec) throw Error(ErrorKind::Write, fmt::format("cannot create {}: {}", staging.string(), ec.message()));
+  try {
 
-  auto rpmbuild_argv = [&](const std::string& spec) {
-    std::string stem = fs::path(spec).stem().string();
-    return std::vector<std::string>{"rpmbuild",
-                                    "-bb",
-                                    "--define", "_smp_build_nthreads " + std::to_string(threads_each),
-                                    "--define", "_topdir " + (work / stem).string(),
-                                    "--define", "_sourcedir " + dir.string(),
-                                    "--define", "_rpmdir " + repo.string(),
-                                    (dir / spec).string()};
-  };
+    auto rpmbuild_argv = [&](const std::string& spec) {
+      std::string stem = fs::path(spec).stem().string();
+      return std::vector<std::string>{"rpmbuild",
+                                      "-bb",
+                                      "--define", "_smp_build_nthreads " + std::to_string(threads_each),
+                                      "--define", "_topdir " + (work / stem).string(),
+                                      "--define", "_sourcedir " + dir.string(),
+                                      "--define", "_rpmdir " + staging.string(),
+                                      (dir / spec).string()};
+    };
 
-  // rpmbuild, `parallel` at a time.
-  auto t_rpm = Clock::now();
-  struct Running {
-    size_t job;
-    Clock::time_point start;
-    LogWatcher watch;
-  };
-  std::map<int, Running> running;
-  size_t next = 0, done_packages = 0;
-  bool failed = false;
-  std::string failure;
-  r.specs.resize(jobs.size());
-  auto report = [&] {
-    if (!o.progress) return;
-    // Two steps a package: its files processed (dependency generators), its rpm written.
-    size_t n = 2 * done_packages;
-    for (auto& [pid, run] : running) n += run.watch.processed + run.watch.wrote;
-    o.progress({"rpmbuild", std::min(n, 2 * total_packages), 2 * total_packages});
-  };
-  while (next < jobs.size() || !running.empty()) {
-    while (!failed && next < jobs.size() && running.size() < parallel) {
-      const Job& j = jobs[next];
-      std::string stem = fs::path(j.spec).stem().string();
-      std::string log = (logs / (stem + ".log")).string();
-      fs::create_directories(work / stem, ec);
-      auto started = start_process(rpmbuild_argv(j.spec), logged(log));
-      r.specs[next] = {j.spec, 0, 0, 0, log};
-      if (started.pid < 0) {
-        failed = true;
-        failure = fmt::format("cannot start rpmbuild for {}: {}", j.spec, started.start_error);
+    // rpmbuild, `parallel` at a time.
+    auto t_rpm = Clock::now();
+    struct Running {
+      size_t job;
+      Clock::time_point start;
+      LogWatcher watch;
+    };
+    std::map<int, Running> running;
+    size_t next = 0, done_packages = 0;
+    bool failed = false;
+    std::string failure;
+    r.specs.resize(jobs.size());
+    auto report = [&] {
+      if (!o.progress) return;
+      // Two steps a package: its files processed (dependency generators), its rpm written.
+      size_t n = 2 * done_packages;
+      for (auto& [pid, run] : running) n += run.watch.processed + run.watch.wrote;
+      o.progress({"rpmbuild", std::min(n, 2 * total_packages), 2 * total_packages});
+    };
+    while (next < jobs.size() || !running.empty()) {
+      while (!failed && next < jobs.size() && running.size() < parallel) {
+        const Job& j = jobs[next];
+        std::string stem = fs::path(j.spec).stem().string();
+        std::string log = (logs / (stem + ".log")).string();
+        fs::create_directories(work / stem, ec);
+        auto started = start_process(rpmbuild_argv(j.spec), logged(log));
+        r.specs[next] = {j.spec, 0, 0, 0, log};
+        if (started.pid < 0) {
+          failed = true;
+          failure = fmt::format("cannot start rpmbuild for {}: {}", j.spec, started.start_error);
+          ++next;
+          break;
+        }
+        running.emplace(started.pid, Running{next, Clock::now(), LogWatcher{log, 0, {}, 0, 0}});
         ++next;
-        break;
       }
-      running.emplace(started.pid, Running{next, Clock::now(), LogWatcher{log, 0, {}, 0, 0}});
-      ++next;
-    }
-    if (failed && running.empty()) break;
-    auto ended = reap_process(false);
-    if (ended.pid < 0) {
-      for (auto& [p, run] : running) run.watch.poll();
+      if (failed && running.empty()) break;
+      auto ended = reap_process(false);
+      if (ended.pid < 0) {
+        for (auto& [p, run] : running) run.watch.poll();
+        report();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;
+      }
+      auto it = running.find(ended.pid);
+      if (it == running.end()) continue;
+      Running run = std::move(it->second);
+      running.erase(it);
+      run.watch.poll();
+      SpecBuild& sb = r.specs[run.job];
+      sb.status = ended.exit_code;
+      sb.seconds = since(run.start);
+      sb.packages = run.watch.wrote;
+      done_packages += sb.packages;
+      if (sb.status != 0 && !failed) {
+        failed = true;
+        failure = fmt::format("rpmbuild {} failed (exit {}); the end of {}:\n{}", sb.spec, sb.status, sb.log,
+                              tail(sb.log, 25));
+      }
       report();
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      continue;
     }
-    auto it = running.find(ended.pid);
-    if (it == running.end()) continue;
-    Running run = std::move(it->second);
-    running.erase(it);
-    run.watch.poll();
-    SpecBuild& sb = r.specs[run.job];
-    sb.status = ended.exit_code;
-    sb.seconds = since(run.start);
-    sb.packages = run.watch.wrote;
-    done_packages += sb.packages;
-    if (sb.status != 0 && !failed) {
-      failed = true;
-      failure = fmt::format("rpmbuild {} failed (exit {}); the end of {}:\n{}", sb.spec, sb.status, sb.log,
-                            tail(sb.log, 25));
-    }
-    report();
-  }
-  if (failed) throw Error(ErrorKind::Tool, failure);
-  // What rpmbuild wrote: every KMP with the kmod() provides kmpkit depgen generates. A spec that
-  // wrote one without is built once more; twice is an error (nothing is published).
-  for (int attempt = 0;; ++attempt) {
-    auto missing = packages_missing_generated_dependencies(repo.string());
-    if (missing.empty()) break;
-    if (attempt == 1)
-      throw Error(ErrorKind::Tool,
-                  fmt::format("rpmbuild wrote {} package(s) without the dependencies kmpkit depgen generates, twice "
-                              "(e.g. {}: no kmod() provide for {}); see {}; nothing was published",
-                              missing.size(), missing[0].package, missing[0].module, logs.string()));
-    std::set<std::string> bad;
-    for (const auto& m : missing) bad.insert(m.package);
-    for (const auto& s : manifest.specs) {
-      bool hit = false;
-      for (const auto& p : s.packages) hit |= bad.count(p) > 0;
-      if (!hit) continue;
-      const std::string& spec = s.file;
-      std::string log = (logs / (fs::path(spec).stem().string() + ".rebuild.log")).string();
-      if (int rc = run_logged(rpmbuild_argv(spec), log); rc != 0)
+    if (failed) throw Error(ErrorKind::Tool, failure);
+    // What rpmbuild wrote: every KMP with the kmod() provides kmpkit depgen generates. A spec that
+    // wrote one without is built once more; twice is an error (nothing is published).
+    for (int attempt = 0;; ++attempt) {
+      auto missing = packages_missing_generated_dependencies(staging.string());
+      if (missing.empty()) break;
+      if (attempt == 1)
         throw Error(ErrorKind::Tool,
-                    fmt::format("rpmbuild {} (again: a package lacked its generated dependencies) failed (exit {}); the "
-                                "end of {}:\n{}",
-                                spec, rc, log, tail(log, 25)));
+                    fmt::format("rpmbuild wrote {} package(s) without the dependencies kmpkit depgen generates, twice "
+                                "(e.g. {}: no kmod() provide for {}); see {}; nothing was published",
+                                missing.size(), missing[0].package, missing[0].module, logs.string()));
+      std::set<std::string> bad;
+      for (const auto& m : missing) bad.insert(m.package);
+      for (const auto& s : manifest.specs) {
+        bool hit = false;
+        for (const auto& p : s.packages) hit |= bad.count(p) > 0;
+        if (!hit) continue;
+        const std::string& spec = s.file;
+        std::string log = (logs / (fs::path(spec).stem().string() + ".rebuild.log")).string();
+        if (int rc = run_logged(rpmbuild_argv(spec), log); rc != 0)
+          throw Error(ErrorKind::Tool,
+                      fmt::format("rpmbuild {} (again: a package lacked its generated dependencies) failed (exit {}); the "
+                                  "end of {}:\n{}",
+                                  spec, rc, log, tail(log, 25)));
+      }
     }
-  }
-  r.rpmbuild_seconds = since(t_rpm);
+    r.rpmbuild_seconds = since(t_rpm);
 
-  // Signatures change the rpm headers: before the metadata records their checksums.
-  if (!o.gpg_key.empty()) {
-    if (o.progress) o.progress({"sign", 1, 1});
-    std::vector<std::string> rpms;
-    for (auto it = fs::recursive_directory_iterator(repo, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec))
-      if (it->is_regular_file(ec) && it->path().extension() == ".rpm") rpms.push_back(it->path().string());
-    std::sort(rpms.begin(), rpms.end());
-    sign_rpms(rpms, o.gpg_key, (logs / "rpmsign.log").string());
-  }
-
-  // The repository metadata.
-  auto t_repo = Clock::now();
-  if (o.progress) o.progress({"createrepo", 1, 1});
-  std::string log = (logs / "createrepo.log").string();
-  int rc = run_logged({"createrepo_c", "--no-database", "--workers", std::to_string(parallel), repo.string()}, log);
-  if (rc != 0) throw Error(ErrorKind::Tool, fmt::format("createrepo_c failed (exit {}):\n{}", rc, tail(log, 25)));
-  const std::string& patterns = manifest.patterns_xml;
-  if (!patterns.empty()) {
-    if (o.progress) o.progress({"patterns", 1, 1});
-    log = (logs / "modifyrepo.log").string();
-    rc = run_logged({"modifyrepo_c", "--mdtype=patterns", (dir / patterns).string(), (repo / "repodata").string()},
-                    log);
-    if (rc != 0) throw Error(ErrorKind::Tool, fmt::format("modifyrepo_c failed (exit {}):\n{}", rc, tail(log, 25)));
-  }
-  if (!o.gpg_key.empty()) sign_repository_metadata(repo.string(), o.gpg_key, (logs / "gpg.log").string());
-  r.createrepo_seconds = since(t_repo);
-  if (!o.keep_work) fs::remove_all(work, ec);
-
-  for (auto it = fs::recursive_directory_iterator(repo, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file(ec) && it->path().extension() == ".rpm") {
-      ++r.rpms;
-      r.rpm_bytes += it->file_size(ec);
+    // Signatures change the rpm headers: before the metadata records their checksums.
+    if (!o.gpg_key.empty()) {
+      if (o.progress) o.progress({"sign", 1, 1});
+      std::vector<std::string> rpms;
+      for (auto it = fs::recursive_directory_iterator(staging, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec))
+        if (it->is_regular_file(ec) && it->path().extension() == ".rpm") rpms.push_back(it->path().string());
+      std::sort(rpms.begin(), rpms.end());
+      sign_rpms(rpms, o.gpg_key, (logs / "rpmsign.log").string());
     }
+
+    // The repository metadata.
+    auto t_repo = Clock::now();
+    if (o.progress) o.progress({"createrepo", 1, 1});
+    std::string log = (logs / "createrepo.log").string();
+    int rc = run_logged({"createrepo_c", "--no-database", "--workers", std::to_string(parallel), staging.string()}, log);
+    if (rc != 0) throw Error(ErrorKind::Tool, fmt::format("createrepo_c failed (exit {}):\n{}", rc, tail(log, 25)));
+    const std::string& patterns = manifest.patterns_xml;
+    if (!patterns.empty()) {
+      if (o.progress) o.progress({"patterns", 1, 1});
+      log = (logs / "modifyrepo.log").string();
+      rc = run_logged({"modifyrepo_c", "--mdtype=patterns", (dir / patterns).string(), (staging / "repodata").string()},
+                      log);
+      if (rc != 0) throw Error(ErrorKind::Tool, fmt::format("modifyrepo_c failed (exit {}):\n{}", rc, tail(log, 25)));
+    }
+    if (!o.gpg_key.empty()) sign_repository_metadata(staging.string(), o.gpg_key, (logs / "gpg.log").string());
+    r.createrepo_seconds = since(t_repo);
+    if (!o.keep_work) fs::remove_all(work, ec);
+
+    for (auto it = fs::recursive_directory_iterator(staging, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->is_regular_file(ec) && it->path().extension() == ".rpm") {
+        ++r.rpms;
+        r.rpm_bytes += it->file_size(ec);
+      }
+    }
+    r.repo_bytes = directory_bytes(staging.string());
+    if (r.rpms != total_packages)
+      throw Error(ErrorKind::Tool,
+                  fmt::format("rpmbuild wrote {} packages, the split planned {}", r.rpms, total_packages));
+  } catch (const Error& e) {
+    fs::remove_all(staging, ec);
+    if (!o.keep_work) fs::remove_all(work, ec);
+    if (e.kind() == ErrorKind::Tool && failure_kind(e.what()) == ErrorKind::Write) throw Error(ErrorKind::Write, e.what());
+    throw;
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    if (!o.keep_work) fs::remove_all(work, ec);
+    throw;
   }
-  r.repo_bytes = directory_bytes(repo.string());
-  if (r.rpms != total_packages)
-    throw Error(ErrorKind::Tool,
-                fmt::format("rpmbuild wrote {} packages, the split planned {}", r.rpms, total_packages));
+  swap_in(staging, repo);
+  r.repo_dir = repo.string();
   r.total_seconds = since(t0);
   return r;
 }
