@@ -20,6 +20,7 @@ constexpr const char* kVariables[] = {
     "PACKAGE_NAME",          "PACKAGE_VERSION",      "BUILT_MODULE_NAME", "BUILT_MODULE_LOCATION",
     "DEST_MODULE_LOCATION",  "DEST_MODULE_NAME",     "STRIP",             "MAKE",
     "MAKE_MATCH",            "BUILD_EXCLUSIVE_KERNEL", "BUILD_EXCLUSIVE_ARCH", "BUILD_EXCLUSIVE_CONFIG",
+    "PATCH",                 "PATCH_MATCH",          "PRE_BUILD",         "POST_BUILD",
 };
 
 // Sources dkms.conf with DKMS's variables (its exit status is ignored, as DKMS does), then prints
@@ -122,6 +123,17 @@ DkmsConf dkms_conf_from_variables(const DkmsVariables& vars, const std::string& 
   c.build_exclusive_arch = value(vars, "BUILD_EXCLUSIVE_ARCH");
   std::istringstream cfg(value(vars, "BUILD_EXCLUSIVE_CONFIG"));
   for (std::string w; cfg >> w;) c.build_exclusive_config.push_back(w);
+  // PATCH[i] applies when PATCH_MATCH[i] is empty or matches kernelver (DKMS's rule).
+  for (size_t i : indices(vars, "PATCH")) {
+    std::string patch = value(vars, "PATCH", i), match = value(vars, "PATCH_MATCH", i);
+    if (patch.empty()) continue;
+    if (patch.find('/') != std::string::npos || patch == "..")
+      throw Error(ErrorKind::Usage,
+                  fmt::format("{}: PATCH[{}] \"{}\" is not a file name in the source's patches/ directory", file, i, patch));
+    if (match.empty() || matches(kernelver, match)) c.patches.push_back(patch);
+  }
+  c.pre_build = value(vars, "PRE_BUILD");
+  c.post_build = value(vars, "POST_BUILD");
   return c;
 }
 

@@ -25,6 +25,10 @@ struct DkmsConf {
   std::string make_command;  // the MAKE[i] DKMS would run for this kernel ("" = DKMS's default kbuild call)
   std::string build_exclusive_kernel, build_exclusive_arch;  // regular expressions (bash =~)
   std::vector<std::string> build_exclusive_config;           // CONFIG_X or !CONFIG_X
+  std::vector<std::string> patches;  // PATCH[i] (files in the source's patches/) whose PATCH_MATCH[i]
+                                     // matches kernelver (or is empty), in index order: patch -p1
+  std::string pre_build, post_build;  // PRE_BUILD, POST_BUILD: scripts (with arguments) relative to the
+                                      // build directory, run there before and after MAKE
 };
 
 // The variables DKMS sets before sourcing dkms.conf.
@@ -43,9 +47,9 @@ using DkmsVariables = std::map<std::string, std::string>;
 DkmsVariables parse_variable_dump(const std::string& dump);
 
 // The configuration from the variables; the MAKE[i] chosen by MAKE_MATCH[i] against kernelver as
-// DKMS does (the last match, else MAKE[0]). Throws Error(Usage) when PACKAGE_NAME,
-// PACKAGE_VERSION or BUILT_MODULE_NAME[0] is missing, or a module array names an index
-// BUILT_MODULE_NAME lacks.
+// DKMS does (the last match, else MAKE[0]); the PATCH[i] that apply to kernelver. Throws
+// Error(Usage) when PACKAGE_NAME, PACKAGE_VERSION or BUILT_MODULE_NAME[0] is missing, a module
+// array names an index BUILT_MODULE_NAME lacks, or a PATCH is no file name.
 DkmsConf dkms_conf_from_variables(const DkmsVariables& vars, const std::string& kernelver, const std::string& file);
 
 // Sources FILE with bash in its directory, as DKMS does. Throws Error(Usage) when bash fails on it

@@ -1,5 +1,7 @@
 #include "kmp/kbuild_run.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <deque>
 #include <filesystem>
@@ -62,6 +64,48 @@ void compile_modules(const CompileRequest& r) {
               fmt::format("the module source does not compile against {} (`{}` exited with {}){}; the end of {}:\n{}",
                           r.kver, cmd, res.exit_code,
                           first_error.empty() ? "" : fmt::format(": {}", first_error), r.log_file, tail));
+}
+
+void apply_patches(const std::string& build_dir, const std::vector<std::string>& patches, const std::string& log_file) {
+  if (patches.empty()) return;
+  if (!program_available("patch")) throw Error(ErrorKind::Input, "patch not found in PATH (dkms.conf has PATCH[]; install patch)");
+  for (const auto& p : patches) {
+    const fs::path file = fs::path(build_dir) / "patches" / p;
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec))
+      throw Error(ErrorKind::Input, fmt::format("dkms.conf's PATCH {} is not in the source's patches/ directory", p));
+    ProcessOptions o;
+    o.log_file = log_file;
+    auto res = run_process({"patch", "-p1", "-d", build_dir, "-i", file.string(), "--batch", "--forward"}, o);
+    if (!res.ok()) {
+      auto [first, tail] = log_summary(log_file, 15);
+      throw Error(ErrorKind::Tool, fmt::format("dkms.conf's PATCH {} does not apply to the source (patch -p1 exited with "
+                                               "{}); the end of {}:\n{}",
+                                               p, res.exit_code, log_file, tail));
+    }
+  }
+}
+
+bool run_build_script(const std::string& build_dir, const std::string& what, const std::string& script,
+                      const std::vector<std::string>& env, const std::string& log_file) {
+  if (script.empty()) return true;
+  const std::string program = script.substr(0, script.find(' '));
+  const fs::path file = fs::path(build_dir) / program;
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec))
+    throw Error(ErrorKind::Input, fmt::format("dkms.conf's {} script {} is not in the source", what, program));
+  if (::access(file.c_str(), X_OK) != 0) return false;
+  ProcessOptions o;
+  o.log_file = log_file;
+  o.env = env;
+  // As DKMS: `cd BUILD_DIR; exec ./SCRIPT ARGS`, the arguments split by the shell.
+  auto res = run_process({"bash", "-c", "cd \"$1\" && exec ./$2", "kmpkit-kmp-build", build_dir, script}, o);
+  if (!res.ok()) {
+    auto [first, tail] = log_summary(log_file, 15);
+    throw Error(ErrorKind::Tool, fmt::format("dkms.conf's {} script `{}` failed (exit {}); the end of {}:\n{}", what,
+                                             script, res.exit_code, log_file, tail));
+  }
+  return true;
 }
 
 std::vector<std::string> built_module_files(const std::string& dir) {

@@ -23,6 +23,18 @@ std::string compile_command(const CompileRequest& request);
 // when it fails; Error(Input) when make or bash is missing.
 void compile_modules(const CompileRequest& request);
 
+// DKMS's PATCH[]: each patch of BUILD_DIR/patches/ applied with `patch -p1` in BUILD_DIR, in order,
+// output to LOG_FILE (per patch: the failing one's stays). Throws Error(Input) for a missing patch, Error(Tool) when one does not
+// apply (the end of patch's output quoted).
+void apply_patches(const std::string& build_dir, const std::vector<std::string>& patches, const std::string& log_file);
+
+// DKMS's PRE_BUILD / POST_BUILD: SCRIPT (a path relative to BUILD_DIR, then its arguments) run in
+// BUILD_DIR with kernelver, arch and kernel_source_dir in its environment. Returns false, running
+// nothing, when the script is not executable (DKMS says so and goes on); throws Error(Input) when
+// it does not exist, Error(Tool) when it fails.
+bool run_build_script(const std::string& build_dir, const std::string& what, const std::string& script,
+                      const std::vector<std::string>& env, const std::string& log_file);
+
 // The .ko files under DIR (relative paths, sorted): what a plain Kbuild build made.
 std::vector<std::string> built_module_files(const std::string& dir);
 

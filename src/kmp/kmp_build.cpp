@@ -79,6 +79,9 @@ struct Source {
   std::string build_dir;     // the copy make runs in
   std::string make_command;  // "" = kbuild's default
   std::vector<DkmsModule> modules;  // dkms: named; kbuild: filled after the build
+  std::vector<std::string> patches;           // dkms: PATCH[] for this kernel
+  std::string pre_build, post_build;          // dkms: PRE_BUILD, POST_BUILD
+  std::vector<std::string> script_env;        // what DKMS's scripts see: kernelver, arch, ...
 };
 
 // A plain Kbuild directory's name and version from "NAME-VERSION" (the /usr/src layout), else the name.
@@ -107,6 +110,11 @@ Source describe_source(const KmpBuildOptions& o, const fs::path& src, const Kern
     s.build_dir = (work / "dkms" / c.package_name / c.package_version / "build").string();
     s.make_command = c.make_command;
     s.modules = c.modules;
+    s.patches = c.patches;
+    s.pre_build = c.pre_build;
+    s.post_build = c.post_build;
+    s.script_env = {"kernelver=" + h.kver, "arch=" + arch, "kernel_source_dir=" + h.make_dir,
+                    "dkms_tree=" + ctx.dkms_tree, "source_tree=" + ctx.source_tree};
     return s;
   }
   if (!fs::is_regular_file(src / "Kbuild", ec) && !fs::is_regular_file(src / "Makefile", ec))
@@ -303,7 +311,18 @@ KmpBuildResult build_kmp(const KmpBuildOptions& o) {
     auto t_compile = Clock::now();
     compiled = true;
     CompileRequest req{s.build_dir, s.make_command, r.kver, h.make_dir, (work / "make.log").string(), o.jobs};
+    apply_patches(s.build_dir, s.patches, (work / "patch.log").string());
+    for (const auto& p : s.patches) r.notes.push_back(fmt::format("applied patches/{} (dkms.conf PATCH)", p));
+    auto script = [&](const char* what, const std::string& cmd, const char* log) {
+      if (cmd.empty()) return;
+      if (run_build_script(s.build_dir, what, cmd, s.script_env, (work / log).string()))
+        r.notes.push_back(fmt::format("ran {} `{}`", what, cmd));
+      else
+        r.notes.push_back(fmt::format("{} `{}` is not executable: not run (as DKMS does)", what, cmd));
+    };
+    script("PRE_BUILD", s.pre_build, "pre-build.log");
     compile_modules(req);
+    script("POST_BUILD", s.post_build, "post-build.log");
     auto made = made_modules(s);
     r.compile_seconds = since(t_compile);
 
@@ -416,6 +435,7 @@ std::string kmp_build_text(const KmpBuildResult& r) {
   for (const auto& m : r.modules)
     s += fmt::format("  {}{}\n", m.path, m.signer.empty() ? "" : fmt::format(" (signed by {})", m.signer));
   if (!r.cert_package.empty()) s += fmt::format("  requires {} (the signing certificate)\n", r.cert_package);
+  for (const auto& n : r.notes) s += fmt::format("  note: {}\n", n);
   s += fmt::format("added to {}: {}\n", r.repo_dir, r.rpms.size() == 1 ? "1 rpm" : fmt::format("{} rpms", r.rpms.size()));
   s += fmt::format("install it (with the repository enabled): zypper ref && zypper in {}\n", r.package);
   s += fmt::format("compile {:.1f} s, package {:.1f} s, total {:.1f} s\n", r.compile_seconds, r.package_seconds,
@@ -440,6 +460,7 @@ nlohmann::ordered_json kmp_build_json(const KmpBuildResult& r) {
   for (const auto& m : r.modules)
     mods.push_back({{"path", m.path}, {"name", m.name}, {"version", m.version}, {"signer", m.signer}, {"bytes", m.bytes}});
   j["rpms"] = r.rpms;
+  j["notes"] = r.notes;
   j["repo_dir"] = r.repo_dir;
   j["compile_seconds"] = r.compile_seconds;
   j["package_seconds"] = r.package_seconds;

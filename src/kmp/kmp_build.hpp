@@ -54,6 +54,7 @@ struct KmpBuildResult {
   std::string repo_dir;
   double compile_seconds = 0, package_seconds = 0, total_seconds = 0;
   std::string work_dir;      // kept (--keep-work), else ""
+  std::vector<std::string> notes;  // what the build did beyond compiling, or skipped as DKMS does
 };
 
 // Throws Error: Usage (bad options, an unreadable dkms.conf, neither dkms.conf nor Kbuild/Makefile),

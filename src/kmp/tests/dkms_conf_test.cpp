@@ -87,6 +87,34 @@ TEST(DkmsConf, MakeMatchChoosesTheMakeLine) {
   EXPECT_EQ(dkms_conf_from_variables(base, "6.6.1", "f").make_command, "make default");
 }
 
+TEST(DkmsConf, PatchesForThisKernelAndTheBuildScripts) {
+  auto base = vars({{"PACKAGE_NAME[0]", "p"},
+                    {"PACKAGE_VERSION[0]", "1"},
+                    {"BUILT_MODULE_NAME[0]", "a"},
+                    {"PATCH[0]", "always.patch"},
+                    {"PATCH[1]", "old.patch"},
+                    {"PATCH_MATCH[1]", "^5\\."},
+                    {"PATCH[2]", "six.patch"},
+                    {"PATCH_MATCH[2]", "^6\\.1"},
+                    {"PRE_BUILD[0]", "prep.sh --fast"},
+                    {"POST_BUILD[0]", "after.sh"}});
+  auto c = dkms_conf_from_variables(base, "6.1.0-57-amd64", "f");
+  EXPECT_EQ(c.patches, (std::vector<std::string>{"always.patch", "six.patch"}));
+  EXPECT_EQ(dkms_conf_from_variables(base, "5.10.0-1-amd64", "f").patches,
+            (std::vector<std::string>{"always.patch", "old.patch"}));
+  EXPECT_EQ(c.pre_build, "prep.sh --fast");
+  EXPECT_EQ(c.post_build, "after.sh");
+  auto bad = base;
+  bad["PATCH[3]"] = "../../etc/passwd";
+  try {
+    dkms_conf_from_variables(bad, "6.1.0-57-amd64", "dkms.conf");
+    FAIL() << "a PATCH outside patches/ was accepted";
+  } catch (const kmpkit::Error& e) {
+    EXPECT_EQ(e.kind(), kmpkit::ErrorKind::Usage);
+    EXPECT_NE(std::string(e.what()).find("PATCH[3] \"../../etc/passwd\" is not a file name"), std::string::npos) << e.what();
+  }
+}
+
 TEST(DkmsConf, BuildExclusive) {
   DkmsConf c;
   const std::string config = "CONFIG_ACPI=y\nCONFIG_VIDEO_DEV=m\n# CONFIG_FOO is not set\n";

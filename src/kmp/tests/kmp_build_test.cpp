@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "gpg_key.hpp"
 #include "test_env.hpp"
 
@@ -133,6 +135,47 @@ TEST(KmpBuild, TinyDkmsSourceBecomesASignedKabiNamedKmp) {
   EXPECT_NE(unsigned_build.err.find("is a signed repository (repodata/repomd.xml.asc): give --gpg-key"),
             std::string::npos)
       << unsigned_build.err;
+}
+
+// dkms.conf's PATCH[] (with PATCH_MATCH), PRE_BUILD and POST_BUILD, as DKMS runs them.
+TEST(KmpBuild, DkmsPatchesAndBuildScripts) {
+  std::string src = tiny_source("kmpkit-kmp-patch");
+  fs::create_directories(src + "/patches");
+  write_text(src + "/patches/describe.patch",
+             "--- a/kmpt_dkms.c\n+++ b/kmpt_dkms.c\n@@ -22 +22 @@\n"
+             "-MODULE_DESCRIPTION(\"kmpkit test module from a DKMS source\");\n"
+             "+MODULE_DESCRIPTION(\"patched by dkms.conf PATCH\");\n");
+  write_text(src + "/patches/old-kernels.patch", "this is no patch: applying it would fail\n");
+  write_text(src + "/pre.sh", "#!/bin/sh\necho \"$kernelver $1\" > pre-ran\n");
+  write_text(src + "/post.sh", "#!/bin/sh\ntest -f kmpt_dkms.ko && echo built > post-ran\n");
+  fs::permissions(src + "/pre.sh", fs::perms::owner_exec, fs::perm_options::add);
+  fs::permissions(src + "/post.sh", fs::perms::owner_exec, fs::perm_options::add);
+  write_text(src + "/dkms.conf", read_text(src + "/dkms.conf") +
+                                     "PATCH[0]=\"describe.patch\"\nPATCH[1]=\"old-kernels.patch\"\n"
+                                     "PATCH_MATCH[1]=\"^4\\.\"\nPRE_BUILD=\"pre.sh first\"\nPOST_BUILD=\"post.sh\"\n");
+  std::string repo = temp_dir("kmpkit-kmp-patch-repo") + "/repo", work = temp_dir("kmpkit-kmp-patch-work");
+  auto r = kmpkit("kmp build " + shell_quote(src) + " -b " + shell_quote(kernel_root()) + " --out " + shell_quote(repo) +
+                  " -j 2 --keep-work --work " + shell_quote(work) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["notes"], nlohmann::json::array({"applied patches/describe.patch (dkms.conf PATCH)",
+                                               "ran PRE_BUILD `pre.sh first`", "ran POST_BUILD `post.sh`"}));
+  const std::string build = work + "/dkms/kmpt-dkms/1.0/build";
+  EXPECT_EQ(read_text(build + "/pre-ran"), kernel_release() + " first\n");
+  EXPECT_EQ(read_text(build + "/post-ran"), "built\n");
+  std::string rpm = the_rpm(repo, "kmpt-dkms-kmp-amd64-");
+  ASSERT_FALSE(rpm.empty());
+  std::string x = temp_dir("kmpkit-kmp-patch-x");
+  auto ex = run("cd " + shell_quote(x) + " && rpm2cpio " + shell_quote(rpm) +
+                " | cpio -idm --quiet && modinfo -F description lib/modules/*/updates/kmpt_dkms.ko");
+  EXPECT_EQ(ex.out, "patched by dkms.conf PATCH\n") << ex.err;
+  // A patch that does not apply: named, nothing published.
+  write_text(src + "/dkms.conf", read_text(src + "/dkms.conf") + "PATCH_MATCH[1]=\"^6\\.\"\n");
+  std::string repo2 = temp_dir("kmpkit-kmp-patch-repo2") + "/repo";
+  auto bad = kmpkit(build_args(src, repo2));
+  EXPECT_EQ(bad.exit_code, 5) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("dkms.conf's PATCH old-kernels.patch does not apply"), std::string::npos) << bad.err;
+  EXPECT_FALSE(has_rpms(repo2));
 }
 
 TEST(KmpBuild, BuildExclusiveThatExcludesTheKernelIsAnErrorOfItsOwn) {
