@@ -32,14 +32,21 @@ std::optional<std::vector<std::string>> read_lines(const std::string& path) {
 }
 
 // A file's text, gunzipped when it is gzip-compressed (SUSE keeps /boot/symvers-KVER.gz): zlib reads
-// plain files as they are. nullopt: unreadable, corrupt or truncated.
+// plain files as they are. nullopt: unreadable, corrupt, truncated, or unpacking to more than
+// kMaxGunzippedBytes (a real symvers is a few MB; a small crafted .gz must not take the memory).
 std::optional<std::string> read_maybe_gzipped(const std::string& path) {
   gzFile f = ::gzopen(path.c_str(), "rb");
   if (!f) return std::nullopt;
   std::string text;
   char buf[65536];
   int n;
-  while ((n = ::gzread(f, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  while ((n = ::gzread(f, buf, sizeof buf)) > 0) {
+    if (text.size() + static_cast<size_t>(n) > kMaxGunzippedBytes) {
+      ::gzclose(f);
+      return std::nullopt;
+    }
+    text.append(buf, static_cast<size_t>(n));
+  }
   // A truncated stream ends like a complete one; zlib tells it apart only through gzerror.
   int err = Z_OK;
   ::gzerror(f, &err);

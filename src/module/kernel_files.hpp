@@ -35,7 +35,9 @@ std::vector<BuiltinModinfo> parse_builtin_modinfo(std::string_view text);
 
 // Reads a whole file; nullopt when it cannot be opened.
 std::optional<std::string> read_file(const std::string& path);
-// A file's text, gunzipped when it is gzip-compressed (plain files as they are); nullopt when unreadable.
+// A file's text, gunzipped when it is gzip-compressed (plain files as they are); nullopt when
+// unreadable, corrupt, truncated or over kMaxGunzippedBytes unpacked.
+inline constexpr size_t kMaxGunzippedBytes = size_t{256} << 20;
 std::optional<std::string> read_maybe_gzipped(const std::string& path);
 
 }  // namespace kmpkit

@@ -103,3 +103,22 @@ TEST(ModuleRecord, NamesAndFlavors) {
 }
 
 }  // namespace
+
+// symvers.gz as SUSE keeps it reads like the plain file; a small crafted .gz that unpacks to more
+// than kMaxGunzippedBytes is refused instead of taking the memory, a truncated one too.
+TEST(ModuleReader, GzippedSymversAndItsBounds) {
+  const std::string dir = temp_dir("kmpkit-symvers-gz");
+  const std::string plain = test_modules_dir() + "/Module.symvers";
+  ASSERT_EQ(run("gzip -c " + shell_quote(plain) + " > " + shell_quote(dir + "/symvers.gz")).exit_code, 0);
+  auto a = read_symvers(plain), b = read_symvers(dir + "/symvers.gz");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->size(), b->size());
+  ASSERT_EQ(run("head -c " + std::to_string(kMaxGunzippedBytes + 1) + " /dev/zero | gzip -1 > " +
+                shell_quote(dir + "/bomb.gz"))
+                .exit_code,
+            0);
+  EXPECT_LT(std::filesystem::file_size(dir + "/bomb.gz"), 2u << 20);
+  EXPECT_FALSE(read_maybe_gzipped(dir + "/bomb.gz"));
+  ASSERT_EQ(run("head -c 200 " + shell_quote(dir + "/symvers.gz") + " > " + shell_quote(dir + "/cut.gz")).exit_code, 0);
+  EXPECT_FALSE(read_maybe_gzipped(dir + "/cut.gz"));
+}
