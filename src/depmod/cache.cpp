@@ -297,22 +297,30 @@ std::optional<ModuleCache> ModuleCache::parse(std::string_view all, std::shared_
   }
   Reader d{delta_payload.value_or(std::string_view())};
   uint32_t removed_count = 0, delta_count = 0;
+  std::vector<std::string_view> removed;
   if (delta_payload) {
     uint64_t bsize = d.u64(), bcrc = d.u64();
     if (d.ok && (bsize != cache.base_size_ || bcrc != cache.base_crc_))
       return fail("stale: the delta was made for another base file");
     removed_count = d.u32();
     if (!d.ok || removed_count > delta_payload->size() / 4) return fail("corrupt: malformed delta");
+    removed.reserve(removed_count);
+    for (uint32_t i = 0; i < removed_count; ++i) {
+      removed.push_back(d.str());
+      if (!d.ok) return fail("corrupt: malformed delta");
+    }
+    delta_count = d.u32();
+    if (!d.ok || delta_count > delta_payload->size() / 16) return fail("corrupt: malformed delta");
   }
 
-  cache.entries_.reserve(count);
+  cache.entries_.reserve(static_cast<size_t>(count) + delta_count);
   if (!read_entries(r, count, cache.entries_, true) || !r.ok || r.pos != payload->size())
     return fail("corrupt: malformed entries");
   cache.base_count_ = count;
 
   // The index over the base's entries; the delta's removals then its entries on top.
   size_t cap = 64;
-  while (cap < (static_cast<size_t>(count) + 64) * 2) cap <<= 1;
+  while (cap < (static_cast<size_t>(count) + delta_count) * 2) cap <<= 1;
   cache.table_.assign(cap, UINT32_MAX);
   const size_t mask = cap - 1;
   auto slot_of = [&](std::string_view file) -> uint32_t& {
@@ -321,47 +329,23 @@ std::optional<ModuleCache> ModuleCache::parse(std::string_view all, std::shared_
       if (s == UINT32_MAX || cache.entries_[s].file == file) return s;
     }
   };
-  std::vector<bool> dead(count, false);
+  std::vector<bool> dead(static_cast<size_t>(count) + delta_count, false);
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t& s = slot_of(cache.entries_[i].file);
     if (s != UINT32_MAX) dead[s] = true;  // a path twice: the later entry counts
     s = i;
   }
   if (delta_payload) {
-    for (uint32_t i = 0; i < removed_count; ++i) {
-      std::string_view path = d.str();
-      if (!d.ok) return fail("corrupt: malformed delta");
+    for (auto path : removed) {
       uint32_t& s = slot_of(path);
       if (s != UINT32_MAX) dead[s] = true;
     }
-    delta_count = d.u32();
-    if (!d.ok || delta_count > delta_payload->size() / 16) return fail("corrupt: malformed delta");
-    if (static_cast<size_t>(count) + delta_count > (cap / 2)) {
-      // Grow the table for the delta's entries (rare: a delta is normally small).
-      size_t ncap = cap;
-      while (ncap < (static_cast<size_t>(count) + delta_count) * 2) ncap <<= 1;
-      std::vector<uint32_t> old = std::move(cache.table_);
-      cache.table_.assign(ncap, UINT32_MAX);
-      const size_t nmask = ncap - 1;
-      for (uint32_t s : old) {
-        if (s == UINT32_MAX) continue;
-        size_t i = hash_path(cache.entries_[s].file) & nmask;
-        while (cache.table_[i] != UINT32_MAX) i = (i + 1) & nmask;
-        cache.table_[i] = s;
-      }
-      cap = ncap;
-    }
-    const size_t dmask = cap - 1;
-    cache.entries_.reserve(count + delta_count);
     if (!read_entries(d, delta_count, cache.entries_, false) || !d.ok || d.pos != delta_payload->size())
       return fail("corrupt: malformed delta");
-    dead.resize(count + delta_count, false);
     for (uint32_t k = count; k < count + delta_count; ++k) {
-      std::string_view file = cache.entries_[k].file;
-      size_t i = hash_path(file) & dmask;
-      while (cache.table_[i] != UINT32_MAX && cache.entries_[cache.table_[i]].file != file) i = (i + 1) & dmask;
-      if (cache.table_[i] != UINT32_MAX) dead[cache.table_[i]] = true;
-      cache.table_[i] = k;
+      uint32_t& s = slot_of(cache.entries_[k].file);
+      if (s != UINT32_MAX) dead[s] = true;
+      s = k;
     }
     cache.delta_bytes_ = *delta_all;
     cache.delta_mapping_ = std::move(delta_owner);
