@@ -113,7 +113,9 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   std::optional<ModuleCache> cache;
   KernelLists lists;
   const std::string cache_file = module_dir + "/" + kCacheFileName;
+  double loader_ms = 0;
   std::thread loader([&] {
+    auto l0 = std::chrono::steady_clock::now();
     if (options.mode == Mode::full) {
       report.cache_status = "not used (--full)";
     } else {
@@ -124,10 +126,13 @@ DepmodReport run_depmod(const DepmodOptions& options) {
     lists.order = read_file(module_dir + "/modules.order");
     lists.builtin = read_file(module_dir + "/modules.builtin");
     lists.builtin_modinfo = read_file(module_dir + "/modules.builtin.modinfo");
+    loader_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - l0).count();
   });
   std::vector<ModuleFile> files = select_module_files(module_dir, cfg);
+  phase("walk");
   loader.join();
-  phase("walk+cache");
+  phase("cache wait");
+  report.phases.emplace_back("(cache+lists load)", loader_ms);
   if (!lists.order) report.warnings.push_back(fmt::format("could not open modules.order at {}", module_dir));
   if (!lists.builtin) report.warnings.push_back(fmt::format("could not open modules.builtin at {}", module_dir));
   if (!lists.builtin_modinfo)
