@@ -522,28 +522,33 @@ void write_devnames(const Ordered& M, std::array<std::string, kDatabaseFileCount
     }
 }
 
-// Who exports each symbol (a later exporter takes it over), and each module's dependencies: each
+// Each module's dependencies: each
 // owner once, in symbol order.
 struct Resolved {
-  SymbolTable owner;
   std::vector<std::vector<uint32_t>> deps;
   std::vector<uint32_t> users;
 };
 
-Resolved resolve_dependencies(const Ordered& M, const BuildOptions& options) {
-  const auto& mods = M.mods;
-  const uint32_t n = M.size();
-  auto strip_prefix = [&](std::string_view s) {
-    if (options.symbol_prefix && !s.empty() && s[0] == options.symbol_prefix) s.remove_prefix(1);
-    return s;
-  };
-  size_t n_exports = 0;
-  for (const auto* m : mods) n_exports += m->exports.size();
-  Resolved r{SymbolTable(n_exports), std::vector<std::vector<uint32_t>>(n), std::vector<uint32_t>(n, 0)};
-  auto& owner = r.owner;
-  for (uint32_t p = 0; p < n; ++p)
-    for (auto e : M(p).exports) owner.assign(strip_prefix(e), p);
+std::string_view strip_symbol_prefix(std::string_view s, const BuildOptions& options) {
+  if (options.symbol_prefix && !s.empty() && s[0] == options.symbol_prefix) s.remove_prefix(1);
+  return s;
+}
 
+// Who exports each symbol: a later exporter (in module order) takes it over.
+SymbolTable symbol_owners(const Ordered& M, const BuildOptions& options) {
+  const uint32_t n = M.size();
+  size_t n_exports = 0;
+  for (const auto* m : M.mods) n_exports += m->exports.size();
+  SymbolTable owner(n_exports);
+  for (uint32_t p = 0; p < n; ++p)
+    for (auto e : M(p).exports) owner.assign(strip_symbol_prefix(e, options), p);
+  return owner;
+}
+
+Resolved resolve_dependencies(const Ordered& M, const SymbolTable& owner, const BuildOptions& options) {
+  const uint32_t n = M.size();
+  auto strip_prefix = [&](std::string_view s) { return strip_symbol_prefix(s, options); };
+  Resolved r{std::vector<std::vector<uint32_t>>(n), std::vector<uint32_t>(n, 0)};
   auto& deps = r.deps;
   auto& users = r.users;
   for (uint32_t p = 0; p < n; ++p) {
@@ -632,8 +637,7 @@ void write_deps(const Ordered& M, const Resolved& r, const std::vector<uint32_t>
 }
 
 // modules.symbols and modules.symbols.bin: the symbol table (2048 buckets) in hash order.
-void write_symbols(const Ordered& M, const Resolved& r, std::array<std::string, kDatabaseFileCount>& files) {
-  const auto& owner = r.owner;
+void write_symbols(const Ordered& M, const SymbolTable& owner, std::array<std::string, kDatabaseFileCount>& files) {
   std::vector<std::pair<HashOrderKey, uint32_t>> syms;
   syms.reserve(owner.entries().size());
   for (const auto& e : owner.entries()) syms.push_back({{e.hash & 2047u, e.name}, e.owner});
@@ -656,6 +660,13 @@ void write_symbols(const Ordered& M, const Resolved& r, std::array<std::string, 
   files[kSymbolsBin] = idx.write();
 }
 
+struct Joiner {
+  std::thread& t;
+  ~Joiner() {
+    if (t.joinable()) t.join();
+  }
+};
+
 }  // namespace
 
 BuildResult build_database(const std::vector<const ModuleData*>& mods, const KernelLists& lists,
@@ -675,14 +686,16 @@ BuildResult build_database(const std::vector<const ModuleData*>& mods, const Ker
     files[kBuiltinAliasBin] = builtin_alias_bin(lists.builtin_modinfo, side_warnings);
     write_devnames(M, files, side_warnings);
   });
-  struct Joiner {
-    std::thread& t;
-    ~Joiner() {
-      if (t.joinable()) t.join();
-    }
-  } joiner{side};
-  Resolved resolved = resolve_dependencies(M, options);
-  phase("b:symbols+deps");
+  Joiner joiner{side};
+  // The symbol owners, then modules.symbols(.bin) from them on a third thread while the
+  // dependencies are resolved and modules.dep(.bin) written (two cores: the three threads of work
+  // even out).
+  SymbolTable owners = symbol_owners(M, options);
+  phase("b:owners");
+  std::thread symbols([&] { write_symbols(M, owners, files); });
+  Joiner symbols_joiner{symbols};
+  Resolved resolved = resolve_dependencies(M, owners, options);
+  phase("b:deps");
   std::vector<uint32_t> left;
   auto sort_idx = sort_topologically(resolved, left);
   if (!sort_idx) {
@@ -691,7 +704,7 @@ BuildResult build_database(const std::vector<const ModuleData*>& mods, const Ker
   }
   write_deps(M, resolved, *sort_idx, files);
   phase("b:dep");
-  write_symbols(M, resolved, files);
+  symbols.join();
   phase("b:symbols");
   side.join();
   phase("b:join");

@@ -3,6 +3,9 @@
 // computes it: a pure function of what each module says and of modules.order / modules.builtin /
 // modules.builtin.modinfo. Rules: docs/depmod-v30-rules.md, docs/depmod.md.
 #include <array>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,15 +13,84 @@
 
 namespace kmpkit::depmod {
 
+// A list of strings, either a vector of views or packed: `count` records of a u32 little-endian
+// length and that many bytes, as the cache stores them (a cached module's lists are read in
+// place, with no allocation). Forward iteration only.
+class StrList {
+ public:
+  StrList() = default;
+  StrList(std::vector<std::string_view> v) : vec_(std::move(v)) {}  // NOLINT: implicit on purpose
+  StrList& operator=(std::vector<std::string_view> v) {
+    vec_ = std::move(v);
+    packed_ = {};
+    count_ = 0;
+    return *this;
+  }
+  // `blob` must hold exactly `count` well-formed records (the cache checks them when it loads).
+  static StrList packed(std::string_view blob, uint32_t count) {
+    StrList l;
+    l.packed_ = blob;
+    l.count_ = count;
+    return l;
+  }
+  void push_back(std::string_view s) { vec_.push_back(s); }
+  void reserve(size_t n) { vec_.reserve(n); }
+  size_t size() const { return packed_.data() ? count_ : vec_.size(); }
+  bool empty() const { return size() == 0; }
+
+  class iterator {
+   public:
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    using reference = std::string_view;
+    using iterator_category = std::forward_iterator_tag;
+    iterator() = default;
+    iterator(const char* p, const std::string_view* v) : p_(p), v_(v) {}
+    std::string_view operator*() const { return v_ ? *v_ : std::string_view(p_ + 4, len()); }
+    iterator& operator++() {
+      if (v_) ++v_;
+      else p_ += 4 + len();
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator t = *this;
+      ++*this;
+      return t;
+    }
+    bool operator==(const iterator& o) const { return p_ == o.p_ && v_ == o.v_; }
+
+   private:
+    size_t len() const {
+      const auto* b = reinterpret_cast<const unsigned char*>(p_);
+      return static_cast<size_t>(b[0]) | static_cast<size_t>(b[1]) << 8 | static_cast<size_t>(b[2]) << 16 |
+             static_cast<size_t>(b[3]) << 24;
+    }
+    const char* p_ = nullptr;
+    const std::string_view* v_ = nullptr;
+  };
+  iterator begin() const {
+    return packed_.data() ? iterator(packed_.data(), nullptr) : iterator(nullptr, vec_.data());
+  }
+  iterator end() const {
+    return packed_.data() ? iterator(packed_.data() + packed_.size(), nullptr)
+                          : iterator(nullptr, vec_.data() + vec_.size());
+  }
+
+ private:
+  std::vector<std::string_view> vec_;
+  std::string_view packed_;
+  uint32_t count_ = 0;
+};
+
 // What depmod needs from one module file. Views point into storage the caller keeps alive.
 struct ModuleData {
   std::string_view name;
   std::string_view path;     // relative to lib/modules/KVER, or absolute for an external module
   bool external = false;     // outside lib/modules/KVER (path is absolute, not in modules.order)
-  std::vector<std::string_view> aliases;             // modinfo "alias" values in order
-  std::vector<std::string_view> softdeps;            // modinfo "softdep" values in order
-  std::vector<std::string_view> exports;             // exported symbol names
-  std::vector<std::string_view> dependency_symbols;  // undefined symbols (weak included), in order
+  StrList aliases;             // modinfo "alias" values in order
+  StrList softdeps;            // modinfo "softdep" values in order
+  StrList exports;             // exported symbol names
+  StrList dependency_symbols;  // undefined symbols (weak included), in order
 };
 
 // The kernel's own lists, as file contents (nullopt: the file does not exist).

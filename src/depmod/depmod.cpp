@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 #include <thread>
 #include <unordered_set>
@@ -47,20 +48,21 @@ bool database_up_to_date(const std::string& module_dir, const std::vector<std::s
   return true;
 }
 
-ModuleData data_from_record(const ModuleRecord& rec, bool external) {
-  ModuleData d;
-  d.name = rec.name;
-  d.path = rec.path;
-  d.external = external;
+// A module read now as a cache entry: its bytes (kept in `raw`) decoded in place.
+void entry_from_record(const ModuleRecord& rec, const std::string& file, bool external, std::string& raw,
+                       CacheEntry& out) {
+  std::vector<std::string_view> aliases, softdeps, exports, deps;
   for (const auto& f : rec.modinfo) {
-    if (f.key == "alias") d.aliases.push_back(f.value);
-    else if (f.key == "softdep") d.softdeps.push_back(f.value);
+    if (f.key == "alias") aliases.push_back(f.value);
+    else if (f.key == "softdep") softdeps.push_back(f.value);
   }
-  d.exports.reserve(rec.exports.size());
-  for (const auto& e : rec.exports) d.exports.push_back(e.name);
-  d.dependency_symbols.reserve(rec.dependency_symbols.size());
-  for (const auto& s : rec.dependency_symbols) d.dependency_symbols.push_back(s.name);
-  return d;
+  exports.reserve(rec.exports.size());
+  for (const auto& e : rec.exports) exports.push_back(e.name);
+  deps.reserve(rec.dependency_symbols.size());
+  for (const auto& s : rec.dependency_symbols) deps.push_back(s.name);
+  raw = encode_entry(file, {rec.size, rec.mtime_ns, rec.inode}, rec.name, rec.path, external, aliases, softdeps,
+                     exports, deps);
+  if (!decode_entry(raw, out)) throw std::logic_error("kmpkit depmod: a cache entry does not decode");
 }
 
 }  // namespace
@@ -111,21 +113,26 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   std::optional<ModuleCache> cache;
   KernelLists lists;
   const std::string cache_file = module_dir + "/" + kCacheFileName;
+  double loader_ms = 0;
   std::thread loader([&] {
+    auto l0 = std::chrono::steady_clock::now();
     if (options.mode == Mode::full) {
       report.cache_status = "not used (--full)";
     } else {
       std::string why;
-      cache = ModuleCache::load(cache_file, module_dir, &why);
+      cache = ModuleCache::load(cache_file, module_dir + "/" + kCacheDeltaFileName, module_dir, &why);
       report.cache_status = cache ? "used" : why;
     }
     lists.order = read_file(module_dir + "/modules.order");
     lists.builtin = read_file(module_dir + "/modules.builtin");
     lists.builtin_modinfo = read_file(module_dir + "/modules.builtin.modinfo");
+    loader_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - l0).count();
   });
   std::vector<ModuleFile> files = select_module_files(module_dir, cfg);
+  phase("walk");
   loader.join();
-  phase("walk+cache");
+  phase("cache wait");
+  report.phases.emplace_back("(cache+lists load)", loader_ms);
   if (!lists.order) report.warnings.push_back(fmt::format("could not open modules.order at {}", module_dir));
   if (!lists.builtin) report.warnings.push_back(fmt::format("could not open modules.builtin at {}", module_dir));
   if (!lists.builtin_modinfo)
@@ -164,19 +171,18 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   std::unordered_set<std::string_view> unreadable;
   for (const auto& e : scan.errors) unreadable.insert(e.file);
   std::vector<CacheEntry> fresh(read_slot.size());
+  std::vector<std::string> fresh_raw(read_slot.size());
   std::vector<bool> placeholder(files.size(), false);
   for (size_t k = 0, next = 0; k < read_slot.size(); ++k) {
     const ModuleFile& f = files[read_slot[k]];
-    fresh[k].file = f.file;
     if (unreadable.count(f.file)) {
+      fresh[k].file = f.file;
       fresh[k].data.name = f.name;
       fresh[k].data.path = f.relpath.empty() ? std::string_view(f.file) : std::string_view(f.relpath);
       fresh[k].data.external = f.relpath.empty();
       placeholder[read_slot[k]] = true;
     } else {
-      const ModuleRecord& rec = scan.modules[next++];
-      fresh[k].id = {rec.size, rec.mtime_ns, rec.inode};
-      fresh[k].data = data_from_record(rec, f.relpath.empty());
+      entry_from_record(scan.modules[next++], f.file, f.relpath.empty(), fresh_raw[k], fresh[k]);
     }
     entries[read_slot[k]] = &fresh[k];
   }
@@ -189,13 +195,19 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   report.read = to_read.size();
   report.cached = files.size() - to_read.size();
 
-  // The new cache is serialized while the database is built. When nothing changed, the cache
-  // on disk is already right and is kept.
+  // The new cache (normally a small delta; the whole base when there was no usable cache, on
+  // --full, or when the delta has grown) is serialized while the database is built. When nothing
+  // changed, the cache on disk is already right and is kept.
   const bool cache_unchanged = cache && to_read.empty() && cache->size() == files.size();
-  std::string cache_bytes;
+  CacheWrite cache_write;
   std::thread serializer;
   if (options.write_cache && !options.dry_run && !cache_unchanged)
-    serializer = std::thread([&] { cache_bytes = serialize_cache(module_dir, cacheable); });
+    serializer = std::thread([&] {
+      struct stat ds {};
+      bool delta_on_disk = ::lstat((module_dir + "/" + kCacheDeltaFileName).c_str(), &ds) == 0;
+      cache_write =
+          plan_cache_write(cache ? &*cache : nullptr, module_dir, cacheable, options.mode == Mode::full, delta_on_disk);
+    });
   phase("prepare");
   BuildResult built = build_database(data, lists, {options.symbol_prefix});
   if (serializer.joinable()) serializer.join();
@@ -212,9 +224,10 @@ DepmodReport run_depmod(const DepmodOptions& options) {
   }
 
   std::vector<StagedFile> staged;
-  staged.reserve(kDatabaseFileCount + 1);
+  staged.reserve(kDatabaseFileCount + 2);
   for (size_t i = 0; i < kDatabaseFileCount; ++i) staged.push_back({kDatabaseFiles[i], std::move((*built.files)[i])});
-  if (!cache_bytes.empty()) staged.push_back({kCacheFileName, std::move(cache_bytes)});
+  if (!cache_write.base.empty()) staged.push_back({kCacheFileName, std::move(cache_write.base)});
+  if (!cache_write.delta.empty()) staged.push_back({kCacheDeltaFileName, std::move(cache_write.delta)});
   phase("serialize");
   try {
     commit(module_dir, staged, options.durable);

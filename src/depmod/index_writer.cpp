@@ -138,7 +138,8 @@ std::string IndexBuilder::write() {
   }
   std::string out;
   size_t estimate = 16;
-  for (const auto& e : entries_) estimate += e.value.size() + 12 + e.key.size() / 2;
+  // Generous (pages never touched cost nothing): a short estimate meant one more copy of the file.
+  for (const auto& e : entries_) estimate += e.value.size() + 24 + e.key.size();
   out.reserve(estimate);
   put32(out, kIndexMagic);
   put32(out, kIndexVersion);

@@ -1,7 +1,9 @@
 #include "depmod/module_set.hpp"
 
+#include <algorithm>
 #include <map>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "module/module_record.hpp"
@@ -96,6 +98,9 @@ std::vector<ModuleFile> select_module_files(const std::string& module_dir, const
   WalkOptions options;
   options.excluded_names = cfg.excludes;
   options.include_gz = false;  // depmod 30 as built by Debian ignores .ko.gz
+  // The walk is mostly kernel time (getdents64, fstatat): two threads halve its wall time; the
+  // order of the result is the serial walk's.
+  options.threads = std::min(2u, std::max(1u, std::thread::hardware_concurrency()));
   std::string dir = module_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
 

@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <string_view>
 
@@ -94,7 +98,136 @@ std::vector<std::string> list_module_files(const std::string& module_dir, const 
   return out;
 }
 
+namespace {
+
+// The walk of walk_module_files on several threads: each directory is one task (read it, stat its
+// module files, queue its subdirectories), whoever is free takes the next; every task keeps its
+// entries in readdir order (files and subdirectories interleaved), and the tree of tasks is
+// flattened depth-first at the end, which is exactly the serial walk's order.
+class ParallelWalk {
+ public:
+  ParallelWalk(const WalkOptions& options) : options_(options) {}
+
+  std::vector<WalkedFile> run(const std::string& dir) {
+    tasks_.push_back(std::make_unique<Task>(Task{dir, 0, {}, {}}));
+    stack_.push_back(0);
+    pending_ = 1;
+    std::vector<std::thread> helpers;
+    for (unsigned i = 1; i < options_.threads; ++i) helpers.emplace_back([this] { work(); });
+    work();
+    for (auto& t : helpers) t.join();
+    std::vector<WalkedFile> out;
+    size_t total = 0;
+    for (const auto& t : tasks_) total += t->files.size();
+    out.reserve(total);
+    // Depth-first over the tasks, each one's items in order.
+    struct Frame {
+      Task* t;
+      size_t next;
+    };
+    std::vector<Frame> frames{{tasks_[0].get(), 0}};
+    while (!frames.empty()) {
+      Frame& f = frames.back();
+      if (f.next == f.t->items.size()) {
+        frames.pop_back();
+        continue;
+      }
+      Item it = f.t->items[f.next++];
+      if (it.dir) frames.push_back({tasks_[it.index].get(), 0});
+      else out.push_back(std::move(f.t->files[it.index]));
+    }
+    return out;
+  }
+
+ private:
+  struct Item {
+    bool dir;
+    uint32_t index;  // into the task's files, or into tasks_
+  };
+  struct Task {
+    std::string path;
+    int depth;
+    std::vector<WalkedFile> files;
+    std::vector<Item> items;
+  };
+
+  void work() {
+    std::vector<std::pair<size_t, std::string>> children;  // (item position, path)
+    for (;;) {
+      Task* task;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return !stack_.empty() || pending_ == 0; });
+        if (stack_.empty()) return;
+        task = tasks_[stack_.back()].get();
+        stack_.pop_back();
+      }
+      children.clear();
+      read_dir(*task, children);
+      std::lock_guard lock(mutex_);
+      for (auto& [pos, path] : children) {
+        task->items[pos].index = static_cast<uint32_t>(tasks_.size());
+        tasks_.push_back(std::make_unique<Task>(Task{std::move(path), task->depth + 1, {}, {}}));
+      }
+      // Pushed in reverse: the first subdirectory is taken first (depth-first, like the result).
+      for (size_t k = children.size(); k-- > 0;) stack_.push_back(task->items[children[k].first].index);
+      pending_ += children.size();
+      --pending_;
+      if (!children.empty() || pending_ == 0) cv_.notify_all();
+    }
+  }
+
+  void read_dir(Task& task, std::vector<std::pair<size_t, std::string>>& children) {
+    if (task.depth > 40) return;  // a link loop
+    int fd = ::openat(AT_FDCWD, task.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+      ::close(fd);
+      return;
+    }
+    int dfd = ::dirfd(d);
+    const auto& excluded = options_.excluded_names;
+    while (dirent* de = ::readdir(d)) {
+      std::string_view name = de->d_name;
+      if (name == "." || name == ".." || name == "build" || name == "source") continue;
+      if (std::find(excluded.begin(), excluded.end(), name) != excluded.end()) continue;
+      unsigned char type = de->d_type;
+      if (type == DT_REG && !is_depmod_module_name(name, options_.include_gz)) continue;
+      struct stat st {};
+      bool have_stat = false;
+      if (type == DT_UNKNOWN || type == DT_LNK) {
+        if (::fstatat(dfd, de->d_name, &st, 0) != 0) continue;  // dangling: skipped
+        have_stat = true;
+        type = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : DT_UNKNOWN;
+      }
+      if (type == DT_REG) {
+        if (!is_depmod_module_name(name, options_.include_gz)) continue;
+        if (!have_stat && ::fstatat(dfd, de->d_name, &st, 0) != 0) continue;
+        task.items.push_back({false, static_cast<uint32_t>(task.files.size())});
+        task.files.push_back({task.path + "/" + std::string(name), static_cast<uint64_t>(st.st_size),
+                              static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec,
+                              static_cast<uint64_t>(st.st_ino)});
+      } else if (type == DT_DIR) {
+        children.emplace_back(task.items.size(), task.path + "/" + std::string(name));
+        task.items.push_back({true, 0});
+      }
+    }
+    ::closedir(d);
+  }
+
+  const WalkOptions& options_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Task>> tasks_;
+  std::vector<uint32_t> stack_;
+  size_t pending_ = 0;  // tasks queued or being read
+};
+
+}  // namespace
+
 std::vector<WalkedFile> walk_module_files(const std::string& module_dir, const WalkOptions& options) {
+  if (options.threads > 1) return ParallelWalk(options).run(trimmed(module_dir));
   std::vector<WalkedFile> out;
   std::string dir = trimmed(module_dir);
   auto visit = [&](int dfd, const char* name, const std::string& path, const std::string&, bool) {

@@ -10,6 +10,9 @@ namespace kmpkit {
 struct WalkOptions {
   std::vector<std::string> excluded_names;  // depmod.d "exclude" entries (plus build, source)
   bool include_gz = true;                   // list .ko.gz too (the reader reports them)
+  // walk_module_files: directories read (and their files stat'ed) on this many threads; the result
+  // is the same list in the same order as the serial walk's.
+  unsigned threads = 1;
 };
 
 // Absolute (or as-given-prefixed) paths of module files, in depmod's scan order.

@@ -53,7 +53,7 @@ const std::vector<std::string>& ghost_database_files() {
   static const std::vector<std::string> files = {
       "modules.alias",       "modules.alias.bin",   "modules.builtin.alias.bin", "modules.builtin.bin",
       "modules.dep",         "modules.dep.bin",     "modules.devname",           "modules.softdep",
-      "modules.symbols",     "modules.symbols.bin", depmod::kCacheFileName,
+      "modules.symbols",     "modules.symbols.bin", depmod::kCacheFileName,           depmod::kCacheDeltaFileName,
   };
   return files;
 }

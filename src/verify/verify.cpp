@@ -44,7 +44,7 @@ bool is_generated(const std::string& rel) {
       "modules.dep",         "modules.dep.bin",     "modules.alias",       "modules.alias.bin",
       "modules.softdep",     "modules.symbols",     "modules.symbols.bin", "modules.builtin.bin",
       "modules.builtin.alias.bin", "modules.devname", "modules.weakdep",  "modules.weakdep.bin",
-      "modules.kmpkit-cache"};
+      "modules.kmpkit-cache", "modules.kmpkit-cache.delta"};
   return names.count(rel) > 0;
 }
 

@@ -1,9 +1,11 @@
 // Cycles, unreadable modules, interrupted writes (fault injection) and cache checks.
 #include <elf.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include <functional>
 #include <map>
 
 #include "depmod/cache.hpp"
@@ -250,37 +252,52 @@ TEST(depmodUsage, DryRunPrintsTextFilesWritesNothing) {
 // --- interrupted writes ------------------------------------------------------------------------
 
 struct Generation {
-  std::map<std::string, std::string> files;  // the ten files and the cache
+  std::map<std::string, std::string> files;  // the ten files, the cache and its delta
 };
 
 Generation snapshot(const std::string& md) {
   Generation g;
   for (const char* f : kDatabaseFiles) g.files[f] = fs::exists(md + "/" + f) ? read_text(md + "/" + f) : "<missing>";
-  std::string c = md + "/" + kCacheFileName;
-  g.files[kCacheFileName] = fs::exists(c) ? read_text(c) : "<missing>";
+  for (const char* f : {kCacheFileName, kCacheDeltaFileName})
+    g.files[f] = fs::exists(md + "/" + f) ? read_text(md + "/" + f) : "<missing>";
   return g;
 }
 
 void restore(const std::string& md, const Generation& g) {
   fs::remove_all(md + "/" + kStagingDirName);
-  for (const auto& [name, content] : g.files) write_text(md + "/" + name, content);
+  for (const auto& [name, content] : g.files) {
+    if (content == "<missing>") fs::remove(md + "/" + name);
+    else write_text(md + "/" + name, content);
+  }
 }
 
-TEST(depmodAtomicity, KilledAfterEveryWriteStepLeavesOldOrNew) {
+// A tree big enough that a change of a module or two stays below a quarter of the cache, so that
+// a run writes a delta: the seven test modules, plus eight copies of each under their own names.
+std::string make_padded_tree() {
   std::string root = make_tree(kAll);
+  std::string pad = moddir(root, kernel_release()) + "/kernel/pad";
+  fs::create_directories(pad);
+  for (int i = 0; i < 8; ++i)
+    for (const auto& m : kAll)
+      fs::copy_file(test_modules_dir() + "/plain/" + m + ".ko", pad + "/" + m + "_p" + std::to_string(i) + ".ko");
+  return root;
+}
+
+// Runs kmpkit on `root`, applies `change`, runs it again; then kills the second run after every
+// write step and checks that the recovery gives exactly the old or the new generation.
+void killed_after_every_write_step(const std::string& root, const std::function<void()>& change) {
   std::string md = moddir(root, kernel_release());
   ASSERT_EQ(run_kmpkit(root, kernel_release()).exit_code, 0);
   Generation old_gen = snapshot(md);
-  // The change: a shadowing copy in updates/ and one module fewer.
-  fs::create_directories(md + "/updates");
-  fs::copy_file(test_modules_dir() + "/zst/kmpt_core.ko.zst", md + "/updates/kmpt_core.ko.zst");
-  fs::remove(md + "/kernel/kmpt/kmpt_alias.ko");
+  change();
   ASSERT_EQ(run_kmpkit(root, kernel_release()).exit_code, 0);
   Generation new_gen = snapshot(md);
   ASSERT_NE(old_gen.files, new_gen.files);
   ASSERT_NE(old_gen.files["modules.dep"], new_gen.files["modules.dep"]);
 
-  const size_t files = kDatabaseFileCount + 1;
+  // The ten files are always staged; the cache and the delta when they change.
+  const size_t files = kDatabaseFileCount + (old_gen.files[kCacheFileName] != new_gen.files[kCacheFileName]) +
+                       (old_gen.files[kCacheDeltaFileName] != new_gen.files[kCacheDeltaFileName]);
   const size_t steps = commit_steps(files);
   const size_t commit_point = files + 1;  // staged files and COMMIT.tmp written: next is the rename
   for (size_t n = 0; n <= steps + 1; ++n) {
@@ -301,12 +318,34 @@ TEST(depmodAtomicity, KilledAfterEveryWriteStepLeavesOldOrNew) {
   }
   // A normal run after a kill also recovers first, then writes the new generation.
   restore(md, old_gen);
-  run("KMPKIT_FAULT_AFTER_WRITES=16 " + shell_quote(kmpkit::test::kmpkit_binary()) + " depmod -b " +
-      shell_quote(root) + " " + kernel_release());
+  run("KMPKIT_FAULT_AFTER_WRITES=" + std::to_string(files + 5) + " " + shell_quote(kmpkit::test::kmpkit_binary()) +
+      " depmod -b " + shell_quote(root) + " " + kernel_release());
   auto r = run(shell_quote(kmpkit::test::kmpkit_binary()) + " depmod -v -b " + shell_quote(root) + " " + kernel_release());
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
   EXPECT_TRUE(snapshot(md).files == new_gen.files);
+}
+
+TEST(depmodAtomicity, KilledAfterEveryWriteStepLeavesOldOrNew) {
+  // Seven modules: any change rewrites the whole cache (the delta would pass a quarter of it).
+  std::string root = make_tree(kAll);
+  std::string md = moddir(root, kernel_release());
+  killed_after_every_write_step(root, [&] {
+    // A shadowing copy in updates/ and one module fewer.
+    fs::create_directories(md + "/updates");
+    fs::copy_file(test_modules_dir() + "/zst/kmpt_core.ko.zst", md + "/updates/kmpt_core.ko.zst");
+    fs::remove(md + "/kernel/kmpt/kmpt_alias.ko");
+  });
+}
+
+TEST(depmodAtomicity, KilledAfterEveryWriteStepLeavesOldOrNewWithADelta) {
+  std::string root = make_padded_tree();
+  std::string md = moddir(root, kernel_release());
+  killed_after_every_write_step(root, [&] {
+    fs::create_directories(md + "/updates");
+    fs::copy_file(test_modules_dir() + "/zst/kmpt_core.ko.zst", md + "/updates/kmpt_core.ko.zst");
+  });
+  EXPECT_TRUE(fs::exists(md + "/" + kCacheDeltaFileName));
 }
 
 // --- the cache -----------------------------------------------------------------------------------
@@ -384,6 +423,144 @@ TEST_F(depmodCache, QuickModeSkipsWhenUpToDate) {
   auto r = run_kmpkit(root, kernel_release(), {}, "-A -v");
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.err.find("up to date"), std::string::npos) << r.err;
+}
+
+
+// --- the cache's delta (end to end, against depmod) --------------------------------------------
+
+class depmodCacheDeltaRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root = make_padded_tree();
+    md = moddir(root, kernel_release());
+    ASSERT_EQ(oracle_vs_kmpkit(root, kernel_release(), {}), "");
+    cache = md + "/" + kCacheFileName;
+    delta = md + "/" + kCacheDeltaFileName;
+    ASSERT_TRUE(fs::exists(cache));
+    EXPECT_FALSE(fs::exists(delta)) << "a first run writes the base alone";
+  }
+  std::string check(const std::string& extra = "-v") {
+    kmpkit::test::CommandResult k;
+    EXPECT_EQ(oracle_vs_kmpkit(root, kernel_release(), {}, extra, &k), "");
+    return k.err;
+  }
+  // A KMP: a copy of kmpt_leaf shadowing the tree's, and a module of a new name.
+  void install_kmp() {
+    fs::create_directories(md + "/updates/kmp");
+    fs::copy_file(test_modules_dir() + "/plain/kmpt_leaf.ko", md + "/updates/kmp/kmpt_leaf.ko");
+    fs::copy_file(test_modules_dir() + "/xz/kmpt_extra.ko.xz", md + "/updates/kmp/kmpt_new.ko.xz");
+  }
+  static constexpr size_t kEmptyDelta = 56;  // header and an empty payload
+  std::string root, md, cache, delta;
+};
+
+TEST_F(depmodCacheDeltaRun, IncrementalRunsWriteADeltaAndKeepTheBase) {
+  const std::string base = read_text(cache);
+  install_kmp();
+  EXPECT_NE(check().find("(2 read, 62 from the cache; cache: used)"), std::string::npos);
+  EXPECT_EQ(read_text(cache), base) << "the base is not rewritten";
+  ASSERT_TRUE(fs::exists(delta));
+  const std::string d1 = read_text(delta);
+  EXPECT_LT(d1.size() * 4, base.size());
+  // Nothing changed: nothing read, nothing written.
+  auto mtime = fs::last_write_time(delta);
+  EXPECT_NE(check().find("(0 read, 64 from the cache; cache: used)"), std::string::npos);
+  EXPECT_EQ(read_text(delta), d1);
+  EXPECT_EQ(fs::last_write_time(delta), mtime);
+  // The KMP removed: the shadowed module is back (read again: the delta had dropped it).
+  fs::remove_all(md + "/updates");
+  EXPECT_NE(check().find("(1 read, 62 from the cache; cache: used)"), std::string::npos);
+  EXPECT_EQ(read_text(cache), base);
+  EXPECT_NE(check().find("(0 read, 63 from the cache; cache: used)"), std::string::npos);
+}
+
+TEST_F(depmodCacheDeltaRun, FileReplacedInPlaceIsNoticed) {
+  install_kmp();
+  check();
+  // Rewritten in place (same inode, same size, new mtime) with another dependency: kmpt_leaf now
+  // needs what kmpt_extra exports.
+  const std::string leaf = md + "/kernel/kmpt/kmpt_leaf.ko";
+  const std::string in_kmp = md + "/updates/kmp/kmpt_leaf.ko";
+  auto ino = [](const std::string& f) {
+    struct stat st {};
+    ::stat(f.c_str(), &st);
+    return st.st_ino;
+  };
+  auto before = ino(in_kmp);
+  auto size = fs::file_size(in_kmp);
+  patch_versions(in_kmp, {{"module_layout", "kmpt_extra_fn"}});
+  ASSERT_EQ(ino(in_kmp), before);
+  ASSERT_EQ(fs::file_size(in_kmp), size);
+  std::string err = check();
+  EXPECT_NE(err.find("(1 read, 63 from the cache; cache: used)"), std::string::npos) << err;
+  EXPECT_NE(read_text(md + "/modules.dep").find("updates/kmp/kmpt_leaf.ko: "), std::string::npos);
+  // Replaced by a new file (new inode) of the same size with the old mtime: noticed by the inode.
+  const std::string mid = md + "/kernel/kmpt/kmpt_mid.ko";
+  std::string copy = mid + ".new";
+  fs::copy_file(mid, copy);
+  patch_versions(copy, {{"module_layout", "kmpt_extra_fn"}});
+  ASSERT_EQ(run("touch -r " + shell_quote(mid) + " " + shell_quote(copy)).exit_code, 0);
+  before = ino(mid);
+  fs::rename(copy, mid);
+  ASSERT_NE(ino(mid), before);
+  err = check();
+  EXPECT_NE(err.find("(1 read, 63 from the cache; cache: used)"), std::string::npos) << err;
+  // And the tree's kmpt_leaf, shadowed all along, is back when the KMP goes.
+  fs::remove_all(md + "/updates");
+  err = check();
+  EXPECT_NE(err.find("(1 read, 62 from the cache; cache: used)"), std::string::npos) << err;
+  (void)leaf;
+}
+
+TEST_F(depmodCacheDeltaRun, CorruptDeltaIsReportedAndNotUsed) {
+  install_kmp();
+  check();
+  ASSERT_TRUE(fs::exists(delta));
+  const std::string good = read_text(delta);
+  std::string bad = good;
+  bad[bad.size() - 5] ^= 0x10;
+  write_text(delta, bad);
+  std::string err = check();
+  EXPECT_NE(err.find("(64 read, 0 from the cache; cache: corrupt: delta checksum mismatch)"), std::string::npos)
+      << err;
+  // Rewritten: a new base, and an empty delta bound to it.
+  EXPECT_EQ(fs::file_size(delta), kEmptyDelta);
+  EXPECT_NE(check().find("(0 read, 64 from the cache; cache: used)"), std::string::npos);
+  // The old delta beside the new base: made for another base, not used.
+  write_text(delta, good);
+  err = check();
+  EXPECT_NE(err.find("(64 read, 0 from the cache; cache: stale: the delta was made for another base file)"),
+            std::string::npos)
+      << err;
+  write_text(delta, good.substr(0, 20));
+  EXPECT_NE(check().find("cache: corrupt: not a kmpkit depmod cache delta"), std::string::npos);
+  EXPECT_NE(check().find("cache: used"), std::string::npos);
+}
+
+TEST_F(depmodCacheDeltaRun, CompactedWhenItGrowsAndOnFull) {
+  install_kmp();
+  check();
+  ASSERT_TRUE(fs::exists(delta));
+  const std::string base = read_text(cache);
+  // Many new modules at once: past a quarter of the base, a new base and an empty delta.
+  std::string more = md + "/updates/more";
+  fs::create_directories(more);
+  for (int i = 0; i < 3; ++i)
+    for (const auto& m : kAll)
+      fs::copy_file(test_modules_dir() + "/plain/" + m + ".ko", more + "/" + m + "_m" + std::to_string(i) + ".ko");
+  EXPECT_NE(check().find("(21 read, 64 from the cache; cache: used)"), std::string::npos);
+  EXPECT_NE(read_text(cache), base);
+  EXPECT_EQ(fs::file_size(delta), kEmptyDelta);
+  EXPECT_NE(check().find("(0 read, 85 from the cache; cache: used)"), std::string::npos);
+  // A small change, then --full: the delta is folded into a new base.
+  fs::remove_all(more);
+  check();
+  EXPECT_GT(fs::file_size(delta), kEmptyDelta);
+  const std::string before_full = read_text(cache);
+  EXPECT_NE(check("-v --full").find("(64 read, 0 from the cache; cache: not used (--full))"), std::string::npos);
+  EXPECT_NE(read_text(cache), before_full);
+  EXPECT_EQ(fs::file_size(delta), kEmptyDelta);
+  EXPECT_NE(check().find("(0 read, 64 from the cache; cache: used)"), std::string::npos);
 }
 
 }  // namespace

@@ -2,10 +2,13 @@
 // builder on hand-made module data.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
+#include "depmod/cache.hpp"
 #include "depmod/config.hpp"
 #include "depmod/database.hpp"
 #include "depmod/index_writer.hpp"
@@ -211,6 +214,212 @@ TEST(depmodDatabase, CyclesOnePerGroup) {
     EXPECT_EQ(c.path.front(), c.path.back());
   }
   EXPECT_EQ(total, 3u);
+}
+
+
+// --- the cache: base and delta (in memory) ----------------------------------------------------
+
+// Entries made as a run makes them for modules it reads (each owns its bytes).
+struct Fresh {
+  std::vector<std::unique_ptr<std::string>> raw;
+  std::vector<std::unique_ptr<CacheEntry>> entries;
+  const CacheEntry* add(const std::string& file, uint64_t size, std::vector<std::string_view> exports = {"fn"}) {
+    raw.push_back(std::make_unique<std::string>(encode_entry(
+        file, {size, 1000 + static_cast<int64_t>(size), 7}, "m", file, false, {"alias:x"}, {},
+        exports, {"dep_a", "dep_b"})));
+    entries.push_back(std::make_unique<CacheEntry>());
+    EXPECT_TRUE(decode_entry(*raw.back(), *entries.back()));
+    return entries.back().get();
+  }
+};
+
+const std::string kDir = "/x/lib/modules/6.1.0";
+
+std::vector<std::string> files_of(const ModuleCache& c) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < c.size(); ++i) out.emplace_back(c.entry(i).file);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> strings(const StrList& l) {
+  std::vector<std::string> out;
+  for (auto s : l) out.emplace_back(s);
+  return out;
+}
+
+std::optional<ModuleCache> parse2(const std::string& base, const std::string* delta, std::string* why = nullptr) {
+  if (!delta) return ModuleCache::parse(base, nullptr, kDir, why);
+  return ModuleCache::parse(base, nullptr, kDir, why, std::string_view(*delta));
+}
+
+TEST(depmodCacheDelta, EntriesDecodeInPlace) {
+  Fresh f;
+  const CacheEntry* e = f.add("k/a.ko", 10, {"one", "", "three"});
+  EXPECT_EQ(e->file, "k/a.ko");
+  EXPECT_EQ(e->id, (FileIdentity{10, 1010, 7}));
+  EXPECT_EQ(e->data.exports.size(), 3u);
+  EXPECT_EQ(strings(e->data.exports), (std::vector<std::string>{"one", "", "three"}));
+  EXPECT_EQ(strings(e->data.dependency_symbols), (std::vector<std::string>{"dep_a", "dep_b"}));
+  EXPECT_TRUE(e->data.softdeps.empty());
+  EXPECT_EQ(strings(e->data.aliases), (std::vector<std::string>{"alias:x"}));
+  CacheEntry bad;
+  std::string raw(e->raw.substr(0, e->raw.size() - 1));
+  EXPECT_FALSE(decode_entry(raw, bad));
+}
+
+TEST(depmodCacheDelta, DeltaRemovesReplacesAndAdds) {
+  Fresh f;
+  std::vector<const CacheEntry*> base_entries;
+  for (int i = 0; i < 40; ++i) base_entries.push_back(f.add("k/m" + std::to_string(i) + ".ko", 100 + i));
+  std::string base = serialize_cache(kDir, base_entries);
+  auto old = parse2(base, nullptr);
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->size(), 40u);
+  EXPECT_EQ(old->base_entries(), 40u);
+  EXPECT_FALSE(old->has_delta());
+
+  // The next run: m3 gone, m5 replaced in place (same path, new size), n1 new.
+  std::vector<const CacheEntry*> live;
+  for (int i = 0; i < 40; ++i) {
+    if (i == 3) continue;
+    if (i == 5) live.push_back(f.add("k/m5.ko", 999));
+    else live.push_back(old->find("k/m" + std::to_string(i) + ".ko"));
+  }
+  live.push_back(f.add("u/n1.ko", 77));
+  auto w = plan_cache_write(&*old, kDir, live, false, false);
+  EXPECT_TRUE(w.base.empty()) << "the base is kept";
+  ASSERT_FALSE(w.delta.empty());
+  EXPECT_FALSE(w.compacted);
+  EXPECT_LT(w.delta.size(), base.size() / 4);
+
+  auto now = parse2(base, &w.delta);
+  ASSERT_TRUE(now);
+  EXPECT_TRUE(now->has_delta());
+  EXPECT_EQ(now->size(), 40u);
+  EXPECT_EQ(now->find("k/m3.ko"), nullptr);
+  ASSERT_NE(now->find("k/m5.ko"), nullptr);
+  EXPECT_EQ(now->find("k/m5.ko")->id.size, 999u);
+  EXPECT_EQ(now->find("k/m5.ko")->base_index, UINT32_MAX);
+  ASSERT_NE(now->find("u/n1.ko"), nullptr);
+  EXPECT_EQ(strings(now->find("u/n1.ko")->data.exports), (std::vector<std::string>{"fn"}));
+  ASSERT_NE(now->find("k/m7.ko"), nullptr);
+  EXPECT_EQ(now->find("k/m7.ko")->base_index, 7u);
+  std::vector<std::string> want;
+  for (const auto* e : live) want.emplace_back(e->file);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(files_of(*now), want);
+
+  // Nothing changed since: nothing to write. One more change: a new delta, still on the same base,
+  // carrying the earlier delta's entries (copied as they are).
+  std::vector<const CacheEntry*> same;
+  for (const auto& fname : want) same.push_back(now->find(fname));
+  auto w2 = plan_cache_write(&*now, kDir, same, false, true);
+  EXPECT_TRUE(w2.base.empty());
+  EXPECT_TRUE(w2.delta.empty());
+  same.push_back(f.add("u/n2.ko", 78));
+  auto w3 = plan_cache_write(&*now, kDir, same, false, true);
+  EXPECT_TRUE(w3.base.empty());
+  auto third = parse2(base, &w3.delta);
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->size(), 41u);
+  EXPECT_NE(third->find("u/n1.ko"), nullptr);
+  EXPECT_NE(third->find("u/n2.ko"), nullptr);
+  EXPECT_EQ(third->find("k/m3.ko"), nullptr);
+}
+
+TEST(depmodCacheDelta, UnchangedBaseWithoutDeltaWritesNothing) {
+  Fresh f;
+  std::vector<const CacheEntry*> entries;
+  for (int i = 0; i < 10; ++i) entries.push_back(f.add("k/m" + std::to_string(i) + ".ko", 100 + i));
+  std::string base = serialize_cache(kDir, entries);
+  auto old = parse2(base, nullptr);
+  ASSERT_TRUE(old);
+  std::vector<const CacheEntry*> live;
+  for (size_t i = 0; i < old->size(); ++i) live.push_back(&old->entry(i));
+  auto w = plan_cache_write(&*old, kDir, live, false, false);
+  EXPECT_TRUE(w.base.empty());
+  EXPECT_TRUE(w.delta.empty());
+}
+
+TEST(depmodCacheDelta, CompactedWhenTheDeltaGrowsPastAQuarterOrOnRequest) {
+  Fresh f;
+  std::vector<const CacheEntry*> entries;
+  for (int i = 0; i < 20; ++i) entries.push_back(f.add("k/m" + std::to_string(i) + ".ko", 100 + i));
+  std::string base = serialize_cache(kDir, entries);
+  auto old = parse2(base, nullptr);
+  ASSERT_TRUE(old);
+  std::vector<const CacheEntry*> live;
+  for (int i = 0; i < 20; ++i) live.push_back(old->find("k/m" + std::to_string(i) + ".ko"));
+  // 4 new entries of 20: 20 % of the base, a delta.
+  for (int i = 0; i < 4; ++i) live.push_back(f.add("u/a" + std::to_string(i) + ".ko", 50 + i));
+  auto w = plan_cache_write(&*old, kDir, live, false, false);
+  EXPECT_TRUE(w.base.empty());
+  EXPECT_FALSE(w.delta.empty());
+  // And one removal more: past a quarter (added + removed bytes), a new base.
+  live.erase(live.begin());
+  live.push_back(f.add("u/b.ko", 60));
+  auto c = plan_cache_write(&*old, kDir, live, false, false);
+  EXPECT_TRUE(c.compacted);
+  ASSERT_FALSE(c.base.empty());
+  EXPECT_TRUE(c.delta.empty()) << "no delta on disk: the base alone";
+  auto nb = parse2(c.base, nullptr);
+  ASSERT_TRUE(nb);
+  EXPECT_EQ(nb->size(), live.size());
+  EXPECT_EQ(nb->base_entries(), live.size());
+  // With a delta on disk, the new base comes with an empty delta bound to it.
+  auto c2 = plan_cache_write(&*old, kDir, live, false, true);
+  ASSERT_FALSE(c2.delta.empty());
+  auto nb2 = parse2(c2.base, &c2.delta);
+  ASSERT_TRUE(nb2);
+  EXPECT_EQ(nb2->size(), live.size());
+  // The old delta is not valid for the new base.
+  std::string why;
+  EXPECT_FALSE(parse2(c2.base, &w.delta, &why));
+  // --full and no usable cache: a new base.
+  EXPECT_TRUE(plan_cache_write(&*old, kDir, std::vector<const CacheEntry*>(entries), true, false).compacted);
+  EXPECT_TRUE(plan_cache_write(nullptr, kDir, entries, false, false).compacted);
+}
+
+TEST(depmodCacheDelta, CorruptOrForeignDeltaIsRefused) {
+  Fresh f;
+  std::vector<const CacheEntry*> entries;
+  for (int i = 0; i < 40; ++i) entries.push_back(f.add("k/m" + std::to_string(i) + ".ko", 100 + i));
+  std::string base = serialize_cache(kDir, entries);
+  auto old = parse2(base, nullptr);
+  ASSERT_TRUE(old);
+  std::vector<const CacheEntry*> live;
+  for (int i = 1; i < 40; ++i) live.push_back(old->find("k/m" + std::to_string(i) + ".ko"));
+  live.push_back(f.add("u/n.ko", 5));
+  std::string delta = plan_cache_write(&*old, kDir, live, false, false).delta;
+  ASSERT_FALSE(delta.empty());
+  ASSERT_TRUE(parse2(base, &delta));
+  std::string why;
+  for (size_t at : {size_t{40}, delta.size() / 2, delta.size() - 1}) {
+    std::string bad = delta;
+    bad[at] ^= 0x20;
+    EXPECT_FALSE(parse2(base, &bad, &why)) << at;
+    EXPECT_EQ(why, "corrupt: delta checksum mismatch") << at;
+  }
+  std::string cut = delta.substr(0, delta.size() - 3);
+  EXPECT_FALSE(parse2(base, &cut, &why));
+  EXPECT_EQ(why, "corrupt: delta truncated or padded");
+  std::string empty;
+  EXPECT_FALSE(parse2(base, &empty, &why));
+  EXPECT_EQ(why, "corrupt: not a kmpkit depmod cache delta");
+  std::string stale = delta;
+  stale[8] = 9;
+  EXPECT_FALSE(parse2(base, &stale, &why));
+  EXPECT_EQ(why.rfind("stale: delta format 9", 0), 0u) << why;
+  // Bound to another base (the same entries but one).
+  std::string other = serialize_cache(kDir, std::vector<const CacheEntry*>(entries.begin(), entries.end() - 1));
+  EXPECT_FALSE(parse2(other, &delta, &why));
+  EXPECT_EQ(why, "stale: the delta was made for another base file");
+  // A corrupt base is named as before, whatever the delta.
+  std::string bad_base = base;
+  bad_base[base.size() / 2] ^= 1;
+  EXPECT_FALSE(parse2(bad_base, &delta, &why));
+  EXPECT_EQ(why, "corrupt: checksum mismatch");
 }
 
 }  // namespace
