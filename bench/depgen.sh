@@ -21,10 +21,12 @@ shell_route() { bench/suse-shell-route.sh "$flavor" < "$work/files"; }
 
 # Same strings: per-file kmpkit equals the shell route exactly; the one-call output equals the
 # shell route's requires minus what the tree itself exports.
-kmpkit_per_file | sort -u > "$work/per_file"
+# kmpkit also supplements filesystem(NAME) for file-system modules (libzypp's namespace), which the
+# SUSE route has no counterpart for: left out of the comparison (not of the timing).
+kmpkit_per_file | grep -v '^filesystem(' | sort -u > "$work/per_file"
 shell_route | sort -u > "$work/shell"
 if ! cmp -s "$work/per_file" "$work/shell"; then echo "MISMATCH per-file vs shell route:"; diff "$work/per_file" "$work/shell" | head; exit 1; fi
-lean_per_file | sort -u > "$work/lean_per_file"
+lean_per_file | grep -v '^filesystem(' | sort -u > "$work/lean_per_file"
 if ! cmp -s "$work/lean_per_file" "$work/shell"; then echo "MISMATCH kmpkit-depgen per file vs shell route:"; diff "$work/lean_per_file" "$work/shell" | head; exit 1; fi
 "$KMPKIT" depgen --requires < "$work/files" | sort -u > "$work/all_req"
 "$KMPKIT" depgen --provides < "$work/files" | grep '^ksym(' | sed 's/ = .*//' | sort -u > "$work/own"
