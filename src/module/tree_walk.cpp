@@ -41,23 +41,32 @@ struct LinkResolution {
   std::string root_rel;  // the walked directory as a path inside the root
 };
 
+// A directory opened relative to `at` (openat, as depmod does), or nullptr.
+DIR* open_directory(int at, const char* name) {
+  int fd = ::openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  DIR* d = ::fdopendir(fd);
+  if (!d) ::close(fd);
+  return d;
+}
+
+// depmod skips ".", "..", "build", "source" and an excluded name at any depth, whatever it is
+// (directory or file).
+bool skipped_name(std::string_view name, const std::vector<std::string>& excluded) {
+  return name == "." || name == ".." || name == "build" || name == "source" ||
+         std::find(excluded.begin(), excluded.end(), name) != excluded.end();
+}
+
 template <class Visit, class OnLink>
 void walk(int at, const char* name_at, const std::string& dir, const std::string& rel_dir,
           const std::vector<std::string>& excluded, const LinkResolution* links, int depth, Visit& visit, OnLink& on_link) {
   if (depth > 40) return;  // a link loop
-  int fd = ::openat(at, name_at, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    ::close(fd);
-    return;
-  }
+  DIR* d = open_directory(at, name_at);
+  if (!d) return;
   int dfd = ::dirfd(d);
   while (dirent* de = ::readdir(d)) {
     std::string_view name = de->d_name;
-    if (name == "." || name == ".." || name == "build" || name == "source") continue;
-    // depmod skips an excluded name whatever it is (directory or file).
-    if (std::find(excluded.begin(), excluded.end(), name) != excluded.end()) continue;
+    if (skipped_name(name, excluded)) continue;
     std::string path = dir + "/" + std::string(name);
     std::string rel = rel_dir.empty() ? std::string(name) : rel_dir + "/" + std::string(name);
     unsigned char type = de->d_type;
@@ -179,19 +188,12 @@ class ParallelWalk {
 
   void read_dir(Task& task, std::vector<std::pair<size_t, std::string>>& children) {
     if (task.depth > 40) return;  // a link loop
-    int fd = ::openat(AT_FDCWD, task.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    DIR* d = ::fdopendir(fd);
-    if (!d) {
-      ::close(fd);
-      return;
-    }
+    DIR* d = open_directory(AT_FDCWD, task.path.c_str());
+    if (!d) return;
     int dfd = ::dirfd(d);
-    const auto& excluded = options_.excluded_names;
     while (dirent* de = ::readdir(d)) {
       std::string_view name = de->d_name;
-      if (name == "." || name == ".." || name == "build" || name == "source") continue;
-      if (std::find(excluded.begin(), excluded.end(), name) != excluded.end()) continue;
+      if (skipped_name(name, options_.excluded_names)) continue;
       unsigned char type = de->d_type;
       if (type == DT_REG && !is_depmod_module_name(name, options_.include_gz)) continue;
       struct stat st {};
