@@ -231,6 +231,12 @@ struct Fresh {
     EXPECT_TRUE(decode_entry(*raw.back(), *entries.back()));
     return entries.back().get();
   }
+  // N in-tree modules k/m0.ko ... (sizes 100 + i): the base cache of most tests.
+  std::vector<const CacheEntry*> in_tree(int n) {
+    std::vector<const CacheEntry*> out;
+    for (int i = 0; i < n; ++i) out.push_back(add("k/m" + std::to_string(i) + ".ko", 100 + i));
+    return out;
+  }
 };
 
 const std::string kDir = "/x/lib/modules/6.1.0";
@@ -270,8 +276,7 @@ TEST(depmodCacheDelta, EntriesDecodeInPlace) {
 
 TEST(depmodCacheDelta, DeltaRemovesReplacesAndAdds) {
   Fresh f;
-  std::vector<const CacheEntry*> base_entries;
-  for (int i = 0; i < 40; ++i) base_entries.push_back(f.add("k/m" + std::to_string(i) + ".ko", 100 + i));
+  std::vector<const CacheEntry*> base_entries = f.in_tree(40);
   std::string base = serialize_cache(kDir, base_entries);
   auto old = parse2(base, nullptr);
   ASSERT_TRUE(old);
@@ -330,8 +335,7 @@ TEST(depmodCacheDelta, DeltaRemovesReplacesAndAdds) {
 
 TEST(depmodCacheDelta, UnchangedBaseWithoutDeltaWritesNothing) {
   Fresh f;
-  std::vector<const CacheEntry*> entries;
-  for (int i = 0; i < 10; ++i) entries.push_back(f.add("k/m" + std::to_string(i) + ".ko", 100 + i));
+  std::vector<const CacheEntry*> entries = f.in_tree(10);
   std::string base = serialize_cache(kDir, entries);
   auto old = parse2(base, nullptr);
   ASSERT_TRUE(old);
@@ -344,8 +348,7 @@ TEST(depmodCacheDelta, UnchangedBaseWithoutDeltaWritesNothing) {
 
 TEST(depmodCacheDelta, CompactedWhenTheDeltaGrowsPastAQuarterOrOnRequest) {
   Fresh f;
-  std::vector<const CacheEntry*> entries;
-  for (int i = 0; i < 20; ++i) entries.push_back(f.add("k/m" + std::to_string(i) + ".ko", 100 + i));
+  std::vector<const CacheEntry*> entries = f.in_tree(20);
   std::string base = serialize_cache(kDir, entries);
   auto old = parse2(base, nullptr);
   ASSERT_TRUE(old);
@@ -383,8 +386,7 @@ TEST(depmodCacheDelta, CompactedWhenTheDeltaGrowsPastAQuarterOrOnRequest) {
 
 TEST(depmodCacheDelta, CorruptOrForeignDeltaIsRefused) {
   Fresh f;
-  std::vector<const CacheEntry*> entries;
-  for (int i = 0; i < 40; ++i) entries.push_back(f.add("k/m" + std::to_string(i) + ".ko", 100 + i));
+  std::vector<const CacheEntry*> entries = f.in_tree(40);
   std::string base = serialize_cache(kDir, entries);
   auto old = parse2(base, nullptr);
   ASSERT_TRUE(old);
