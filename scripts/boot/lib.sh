@@ -131,26 +131,40 @@ in_root() {  # in_root ROOT COMMAND... (run chrooted with the mounts)
     exec chroot "$r" "$@"' in_root "$r" "${repo:-}" "$@"
 }
 
+# A signed repository (repodata/repomd.xml.asc, what `kmpkit package --gpg-key` makes) is added as
+# a distribution's: its key trusted in the root's rpm database and every package's signature
+# checked (--gpgcheck-strict), so `kmpkit verify` in the booted system finds the signer trusted.
+# An unsigned one is added without checks (-G); zypper never runs with --no-gpg-checks.
+add_repo() {  # add_repo ROOT HOST_DIR URL ALIAS LOG
+  local r=$1 dir=$2 url=$3 alias=$4 log=$5
+  local env=(env PATH=/usr/sbin:/usr/bin:/sbin:/bin)
+  if [ -f "$dir/repodata/repomd.xml.asc" ]; then
+    rpm --root "$r" --dbpath /var/lib/rpm --import "$dir/repodata/repomd.xml.key" > "$log" 2>&1 || return 1
+    in_root "$r" "${env[@]}" zypper -n ar --gpgcheck-strict "$url" "$alias" >> "$log" 2>&1
+  else
+    in_root "$r" "${env[@]}" zypper -n ar -G "$url" "$alias" > "$log" 2>&1
+  fi
+}
+
 install_kernel() {
   local r=$1 t0 t1
   local env=(env ZYPP_MODALIAS_SYSFS=/run/kmpkit-hw PATH=/usr/sbin:/usr/bin:/sbin:/bin)
-  in_root "$r" "${env[@]}" zypper -n --no-gpg-checks ar -G file:///mnt/kmpkit-repo kmpkit > "$work/zypper-ar.log" 2>&1 || return 1
+  add_repo "$r" "$repo" file:///mnt/kmpkit-repo kmpkit "$work/zypper-ar.log" || return 1
   t0=$(date +%s.%N)
   # The kernel with what the hardware selects (modalias supplements) and what userspace loads by
   # name (the kernel's recommends); then `zypper inr` adds what supplements the system itself: the
   # root's file system (filesystem() supplements, USED_FS_LIST).
   # shellcheck disable=SC2086
-  in_root "$r" "${env[@]}" zypper -n --no-gpg-checks in "$kernel_pkg" $extra > "$work/zypper-install.log" 2>&1 || return 1
+  in_root "$r" "${env[@]}" zypper -n in "$kernel_pkg" $extra > "$work/zypper-install.log" 2>&1 || return 1
   local regen_in
   regen_in=$(grep -c ' made ' "$r/var/log/kmpkit/initrd.log" 2>/dev/null || true)
-  in_root "$r" "${env[@]}" zypper -n --no-gpg-checks inr > "$work/zypper-inr.log" 2>&1 || { cat "$work/zypper-inr.log" >> "$work/zypper-install.log"; return 1; }
+  in_root "$r" "${env[@]}" zypper -n inr > "$work/zypper-inr.log" 2>&1 || { cat "$work/zypper-inr.log" >> "$work/zypper-install.log"; return 1; }
   # Kernel updates: each repository added, then `zypper up` (the new kernel beside the old one).
   local i=0 u
   for u in "${update_repos[@]}"; do
     i=$((i + 1))
-    in_root "$r" "${env[@]}" zypper -n --no-gpg-checks ar -G "file:///mnt/kmpkit-update-$i" "update-$i" \
-      > "$work/zypper-ar-update-$i.log" 2>&1 || return 1
-    in_root "$r" "${env[@]}" zypper -n --no-gpg-checks up > "$work/zypper-up-$i.log" 2>&1 \
+    add_repo "$r" "$u" "file:///mnt/kmpkit-update-$i" "update-$i" "$work/zypper-ar-update-$i.log" || return 1
+    in_root "$r" "${env[@]}" zypper -n up > "$work/zypper-up-$i.log" 2>&1 \
       || { cat "$work/zypper-up-$i.log" >> "$work/zypper-install.log"; return 1; }
   done
   t1=$(date +%s.%N)
@@ -177,7 +191,7 @@ install_kernel() {
        initrd_modules: ($initrd.modules // [] | length), initrd_dracut_modules: ($initrd.dracut_modules // [])}' \
      > "$work/install.json"
   report_set install "$(cat "$work/install.json")"
-  "${q[@]}" -qa --qf '%{NAME}\n' | sort > "$out/installed-packages.txt"
+  "${q[@]}" -qa --qf '%{NAME}\n' | grep -vx gpg-pubkey | sort > "$out/installed-packages.txt"  # the trusted key is no package
   # Each kernel's installed module database, for judging the boot's requests (modprobe -d).
   rm -rf "$out/installed-db"
   local k
@@ -206,7 +220,7 @@ initrd_scenario() {
   for i in "${!steps[@]}"; do
     before=$(grep -c ' made ' "$copy/var/log/kmpkit/initrd.log" 2>/dev/null || true)
     # shellcheck disable=SC2086
-    in_root "$copy" "${env[@]}" zypper -n --no-gpg-checks ${steps[$i]} > "$work/scenario-$i.log" 2>&1 || { json=null; break; }
+    in_root "$copy" "${env[@]}" zypper -n ${steps[$i]} > "$work/scenario-$i.log" 2>&1 || { json=null; break; }
     after=$(grep -c ' made ' "$copy/var/log/kmpkit/initrd.log" 2>/dev/null || true)
     n=$(grep -cE '^\([0-9]+/[0-9]+\) (Installing|Removing)' "$work/scenario-$i.log" || true)
     json=$(jq --arg s "zypper ${steps[$i]}" --argjson pk "$n" --argjson regen "$((after - before))" --argjson want "${expected[$i]}" \
