@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "drivers/zypp_text.hpp"
 #include "hardware/modalias.hpp"
 
 namespace fs = std::filesystem;
@@ -77,10 +78,9 @@ std::set<std::string> used_file_systems(const std::string& root) {
 std::optional<std::set<std::string>> auto_installed(const std::string& root) {
   std::ifstream in(fs::path(root) / "var/lib/zypp/AutoInstalled");
   if (!in) return std::nullopt;
-  std::set<std::string> out;
-  for (std::string l; std::getline(in, l);)
-    if (!l.empty() && l[0] != '#') out.insert(l);
-  return out;
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_auto_installed(text.str());
 }
 
 }  // namespace

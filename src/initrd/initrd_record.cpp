@@ -30,8 +30,14 @@ std::string module_name_of(const std::string& path) {
 std::optional<InitrdRecord> read_record(const std::string& file) {
   std::ifstream in(file);
   if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_record(text.str());
+}
+
+std::optional<InitrdRecord> parse_record(std::string_view text) {
   try {
-    auto j = nlohmann::json::parse(in);
+    auto j = nlohmann::json::parse(text);
     InitrdRecord r;
     r.image = j.at("image").get<std::string>();
     r.image_size = j.at("image_size").get<uint64_t>();

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kmpkit::initrd {
@@ -57,6 +58,8 @@ struct InitrdPaths {
 };
 
 std::optional<InitrdRecord> read_record(const std::string& file);
+// The record's text (JSON); nullopt when it is damaged (the initrd is then made again).
+std::optional<InitrdRecord> parse_record(std::string_view text);
 // Written to a temporary name and renamed; false on a write error.
 bool write_record(const std::string& file, const InitrdRecord& record);
 

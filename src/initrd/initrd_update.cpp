@@ -58,34 +58,6 @@ void append_log(const InitrdPaths& paths, const UpdateOutcome& o) {
 
 }  // namespace
 
-InitrdContents parse_lsinitrd(const std::string& text) {
-  InitrdContents c;
-  std::istringstream in(text);
-  bool in_modules = false;
-  for (std::string line; std::getline(in, line);) {
-    if (line == "dracut modules:") {
-      in_modules = true;
-      continue;
-    }
-    if (in_modules) {
-      if (line.empty() || line.starts_with("====")) in_modules = false;
-      else c.dracut_modules.push_back(line);
-      continue;
-    }
-    // "-rw-r--r--   1 root root  23121 Nov 26 17:12 usr/lib/modules/KVER/kernel/.../x.ko"
-    auto pos = line.rfind(' ');
-    if (pos == std::string::npos) continue;
-    std::string path = line.substr(pos + 1);
-    if (path.find("/modules/") == std::string::npos) continue;
-    std::string base = fs::path(path).filename().string();
-    if (base.ends_with(".ko") || base.ends_with(".ko.xz") || base.ends_with(".ko.zst") || base.ends_with(".ko.gz"))
-      c.modules.push_back(module_name_of(path));
-  }
-  std::sort(c.modules.begin(), c.modules.end());
-  c.modules.erase(std::unique(c.modules.begin(), c.modules.end()), c.modules.end());
-  return c;
-}
-
 InitrdContents list_initrd(const std::string& root, const std::string& image) {
   auto r = run_process(in_root_argv(root, {"lsinitrd", image}));
   if (!r.ok()) {

@@ -7,6 +7,7 @@
 
 #include "initrd/initrd_check.hpp"
 #include "initrd/initrd_record.hpp"
+#include "initrd/lsinitrd.hpp"
 
 namespace kmpkit::initrd {
 
@@ -31,14 +32,7 @@ struct UpdateOutcome {
 UpdateOutcome update_initrd(const InitrdPaths& paths, const UpdateOptions& options = {});
 
 // The kernel modules and dracut modules of an initrd image (lsinitrd, run inside the root).
-struct InitrdContents {
-  std::vector<std::string> modules;         // kmod names, sorted
-  std::vector<std::string> dracut_modules;  // in lsinitrd's order
-  std::string error;                        // lsinitrd failed
-};
 InitrdContents list_initrd(const std::string& root, const std::string& image);
-// Parses lsinitrd's output (exposed for tests).
-InitrdContents parse_lsinitrd(const std::string& text);
 
 // The mark a KMP's %postun leaves when it is erased (not upgraded), so that the removal's trigger
 // makes the initrd at once (no %posttrans follows an erase).
