@@ -276,7 +276,7 @@ BuildResult build_repository(const BuildOptions& o) {
            it.increment(ec))
         if (it->is_regular_file(ec) && it->path().extension() == ".rpm") rpms.push_back(it->path().string());
       std::sort(rpms.begin(), rpms.end());
-      sign_rpms(rpms, o.gpg_key, (logs / "rpmsign.log").string());
+      sign_rpms(rpms, o.gpg_key, (logs / "rpmsign.log").string(), static_cast<int>(parallel));
     }
 
     // The repository metadata.

@@ -1,6 +1,8 @@
 #include "build/repo_signing.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <filesystem>
 #include <fstream>
 
@@ -55,16 +57,42 @@ void check_signing_key(const std::string& key_id) {
                                               key_id, gnupg_home()));
 }
 
-void sign_rpms(const std::vector<std::string>& rpms, const std::string& key_id, const std::string& log) {
-  // Batches keep the command line short for thousands of KMPs.
-  constexpr size_t kBatch = 400;
-  for (size_t i = 0; i < rpms.size(); i += kBatch) {
+void sign_rpms(const std::vector<std::string>& rpms, const std::string& key_id, const std::string& log, int jobs) {
+  // rpmsign runs one gpg and rewrites one file per package, on one core: the rpms go into
+  // batches (short command lines for thousands of KMPs) run `jobs` at a time, each with its log.
+  constexpr size_t kMaxBatch = 400;
+  const size_t workers = static_cast<size_t>(std::max(1, jobs));
+  const size_t batch = std::clamp<size_t>((rpms.size() + workers - 1) / std::max<size_t>(workers, 1), 1, kMaxBatch);
+  const std::string stem = log.ends_with(".log") ? log.substr(0, log.size() - 4) : log;
+  std::map<int, std::string> running;  // pid → its log
+  std::string failure;
+  auto reap_one = [&] {
+    auto ended = reap_process(true);
+    auto it = running.find(ended.pid);
+    if (it == running.end()) return;
+    if (ended.exit_code != 0 && failure.empty())
+      failure = fmt::format("rpmsign failed (exit {}); see {}", ended.exit_code, it->second);
+    running.erase(it);
+  };
+  size_t n = 0;
+  for (size_t i = 0; i < rpms.size() && failure.empty(); i += batch, ++n) {
+    while (running.size() >= workers) reap_one();
+    if (!failure.empty()) break;
     std::vector<std::string> argv = {
         "rpmsign", "--addsign", "--define", "__gpg " + gpg_path(), "--define", "_gpg_name " + key_id, "--define",
         "_gpg_sign_cmd_extra_args --batch --no-tty --pinentry-mode loopback --passphrase ''"};
-    for (size_t k = i; k < rpms.size() && k < i + kBatch; ++k) argv.push_back(rpms[k]);
-    run_or_throw(argv, log, "rpmsign");
+    for (size_t k = i; k < rpms.size() && k < i + batch; ++k) argv.push_back(rpms[k]);
+    ProcessOptions o;
+    o.log_file = n == 0 ? log : fmt::format("{}-{}.log", stem, n + 1);
+    auto started = start_process(argv, o);
+    if (started.pid < 0) {
+      failure = fmt::format("rpmsign could not be started: {}", started.start_error);
+      break;
+    }
+    running.emplace(started.pid, o.log_file);
   }
+  while (!running.empty()) reap_one();
+  if (!failure.empty()) throw Error(ErrorKind::Tool, failure);
 }
 
 void sign_repository_metadata(const std::string& repo, const std::string& key_id, const std::string& log) {

@@ -15,8 +15,9 @@ inline constexpr const char* kPublicKeyFile = "RPM-GPG-KEY-kmpkit";
 // Checks that gpg has a secret key for `key_id` (Error(Input) naming GNUPGHOME when not).
 void check_signing_key(const std::string& key_id);
 
-// rpmsign --addsign over `rpms`, output into `log`. Throws Error(Tool) with the log's end.
-void sign_rpms(const std::vector<std::string>& rpms, const std::string& key_id, const std::string& log);
+// rpmsign --addsign over `rpms`, `jobs` rpmsign processes at a time; output into `log` (further
+// batches into LOG-2.log, ...). Throws Error(Tool) naming the failed batch's log.
+void sign_rpms(const std::vector<std::string>& rpms, const std::string& key_id, const std::string& log, int jobs = 1);
 
 // REPO/repodata/repomd.xml.asc (detached, armored), REPO/repodata/repomd.xml.key and
 // REPO/kPublicKeyFile. Throws Error(Tool).
