@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 #include <string>
 
 #include "test_env.hpp"
@@ -62,6 +63,25 @@ TEST(Messages, HelpAndVersionStillWork) {
   EXPECT_NE(help.out.find("install"), std::string::npos);
   EXPECT_EQ(kmpkit("--version").exit_code, 0);
   EXPECT_EQ(kmpkit("split --help").exit_code, 0);
+}
+
+// main.cpp builds only the command asked for (start-up time): every command `kmpkit --help` lists
+// must still be found that way, with its own help, and its group's other commands stay usable.
+TEST(Messages, EveryListedCommandIsBuiltWhenAskedFor) {
+  auto help = kmpkit("--help");
+  ASSERT_EQ(help.exit_code, 0);
+  auto section = help.out.find("Subcommands:\n");
+  ASSERT_NE(section, std::string::npos) << help.out;
+  std::istringstream lines(help.out.substr(section + 13));
+  size_t commands = 0;
+  for (std::string line; std::getline(lines, line) && line.rfind("  ", 0) == 0;) {
+    std::string name = line.substr(2, line.find(' ', 2) - 2);
+    auto r = kmpkit(name + " --help");
+    EXPECT_EQ(r.exit_code, 0) << name << ":\n" << r.err;
+    EXPECT_NE(r.out.find("Usage: " + kmpkit_binary() + " " + name + " "), std::string::npos) << name << ":\n" << r.out;
+    ++commands;
+  }
+  EXPECT_GE(commands, 16u) << help.out;
 }
 
 // A tree with two releases; the user asks for a third.
