@@ -15,7 +15,9 @@ namespace kmpkit::test {
 struct SmallDisk {
   std::string dir;
   bool mounted = false;
-  explicit SmallDisk(const std::string& options) : dir(temp_dir("kmpkit-small-disk")) {
+  explicit SmallDisk(const std::string& options) : SmallDisk(options, temp_dir("kmpkit-small-disk")) {}
+  // Mounted on an existing directory (a root's lib/modules/KVER, say).
+  SmallDisk(const std::string& options, const std::string& at) : dir(at) {
     mounted = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, options.c_str()) == 0;
   }
   ~SmallDisk() {
