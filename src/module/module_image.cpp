@@ -22,6 +22,10 @@ constexpr size_t kPlausibleRatio = 16;
 // this allocate 4 GiB (fuzz/seeds/module_elf/crash-xz-dict-4GiB). xz -9 needs 65 MiB, the kernel's
 // modules_install 1 MiB: more is refused (LZMA_MEMLIMIT_ERROR, then libkmod says why).
 constexpr uint64_t kXzMemoryLimit = uint64_t{256} << 20;
+// The index read for the size hint: one record a block, a few for any module (xz -T cuts a 400 MB
+// file into ~130 blocks). Unlimited, liblzma preallocated what the index's record count claimed:
+// a 38-byte file asked for 279 GiB (fuzz/seeds/module_elf/crash-xz-index-claims-279GiB).
+constexpr uint64_t kXzIndexMemoryLimit = uint64_t{1} << 20;
 
 // The first output buffer for a compressed module: its claimed size when the input could hold it.
 // A claim is only a claim: a 12-byte zstd file claiming 1 GiB made the reader allocate (and zero)
@@ -87,21 +91,34 @@ std::optional<ModuleImage> unzstd(std::string_view in) {
   return ModuleImage(std::move(out), dst.pos);
 }
 
+}  // namespace
+
+XzIndexRead read_xz_index_size(std::string_view in, uint64_t& size) {
+  size = 0;
+  if (in.size() < 2 * LZMA_STREAM_HEADER_SIZE) return XzIndexRead::NoIndex;
+  lzma_stream_flags footer;
+  const auto* end = reinterpret_cast<const uint8_t*>(in.data() + in.size() - LZMA_STREAM_HEADER_SIZE);
+  if (lzma_stream_footer_decode(&footer, end) != LZMA_OK) return XzIndexRead::NoIndex;
+  if (footer.backward_size > in.size() - 2 * LZMA_STREAM_HEADER_SIZE) return XzIndexRead::NoIndex;
+  const auto* index_at = end - footer.backward_size;
+  lzma_index* index = nullptr;
+  uint64_t memlimit = kXzIndexMemoryLimit;
+  size_t pos = 0;
+  lzma_ret ret = lzma_index_buffer_decode(&index, &memlimit, nullptr, index_at, &pos, footer.backward_size);
+  if (ret == LZMA_MEMLIMIT_ERROR) return XzIndexRead::OverMemoryLimit;
+  if (ret != LZMA_OK) return XzIndexRead::NoIndex;
+  size = lzma_index_uncompressed_size(index);
+  lzma_index_end(index, nullptr);
+  return XzIndexRead::Ok;
+}
+
+namespace {
+
 // The uncompressed size an xz file's index records (its last stream's), or 0 when the footer or
 // index cannot be read: only a hint for the output buffer, the decoder still checks everything.
 uint64_t xz_recorded_size(std::string_view in) {
-  if (in.size() < 2 * LZMA_STREAM_HEADER_SIZE) return 0;
-  lzma_stream_flags footer;
-  const auto* end = reinterpret_cast<const uint8_t*>(in.data() + in.size() - LZMA_STREAM_HEADER_SIZE);
-  if (lzma_stream_footer_decode(&footer, end) != LZMA_OK) return 0;
-  if (footer.backward_size > in.size() - 2 * LZMA_STREAM_HEADER_SIZE) return 0;
-  const auto* index_at = end - footer.backward_size;
-  lzma_index* index = nullptr;
-  uint64_t memlimit = UINT64_MAX;
-  size_t pos = 0;
-  if (lzma_index_buffer_decode(&index, &memlimit, nullptr, index_at, &pos, footer.backward_size) != LZMA_OK) return 0;
-  uint64_t size = lzma_index_uncompressed_size(index);
-  lzma_index_end(index, nullptr);
+  uint64_t size = 0;
+  read_xz_index_size(in, size);
   return size;
 }
 

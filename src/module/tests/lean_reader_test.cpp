@@ -98,4 +98,22 @@ TEST(LeanReader, ClaimedSizesAreNotAllocated) {
   EXPECT_EQ(decompress_module(x), p);
 }
 
+// Found by fuzz_module_elf (the campaign of 2026-11-30): a 38-byte xz file whose index claims
+// billions of records made liblzma preallocate 279 GiB for the size hint (the index was read
+// without a memory limit; ASan's allocator refused it, glibc's malloc may hand out the address
+// space). The index is read with a 1 MiB limit now; the real modules' indexes fit easily.
+TEST(LeanReader, AnXzIndexsClaimIsNotAllocated) {
+  std::string xz = seed("crash-xz-index-claims-279GiB");
+  ASSERT_EQ(xz.size(), 38u);
+  uint64_t size = 1;
+  EXPECT_EQ(read_xz_index_size(xz, size), XzIndexRead::OverMemoryLimit);
+  EXPECT_EQ(size, 0u);
+  EXPECT_FALSE(decompress_module(xz).has_value());
+  auto mods = test_modules_dir();
+  std::ifstream plain(mods + "/plain/kmpt_core.ko", std::ios::binary), xin(mods + "/xz/kmpt_core.ko.xz", std::ios::binary);
+  std::string p((std::istreambuf_iterator<char>(plain)), {}), x((std::istreambuf_iterator<char>(xin)), {});
+  EXPECT_EQ(read_xz_index_size(x, size), XzIndexRead::Ok);
+  EXPECT_EQ(size, p.size());
+}
+
 }  // namespace
