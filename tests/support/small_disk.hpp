@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 #include "test_env.hpp"
@@ -38,6 +39,15 @@ struct SmallDisk {
     }
   }
   void free_space() const { run("rm -rf " + shell_quote(dir + "/filler")); }
+
+  // tmpfs options for a disk that holds `extra_mb` and a split's copy of kmpkit (bin/kmpkit, the
+  // binary without its debug sections): sized by the binary under test, so that a sanitizer
+  // build (three times larger) fits as well as a release build.
+  static std::string size_with_kmpkit(uintmax_t extra_mb) {
+    std::error_code ec;
+    uintmax_t binary = std::filesystem::file_size(kmpkit_binary(), ec);
+    return "size=" + std::to_string(extra_mb + (ec ? 0 : binary >> 20)) + "m";
+  }
 };
 
 }  // namespace kmpkit::test

@@ -29,7 +29,7 @@ std::map<std::string, std::string> contents(const std::string& repo) {
 }
 
 TEST(BuildFullDisk, FailsClearlyKeepsTheRepositoryAndCompletesWhenSpaceIsFreed) {
-  SmallDisk disk("size=96m");
+  SmallDisk disk(SmallDisk::size_with_kmpkit(48));
   if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
   const std::string src = temp_dir("kmpkit-build-full-src"), split = disk.dir + "/split";
   pl::make_fixture_tree(src + "/root");

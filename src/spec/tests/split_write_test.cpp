@@ -49,7 +49,7 @@ TEST(SplitWrite, AFullDiskIsNamedAndLeavesNoOutputDirectory) {
 }
 
 TEST(SplitWrite, AFailedSplitKeepsThePreviousOne) {
-  SmallDisk disk("size=64m");
+  SmallDisk disk(SmallDisk::size_with_kmpkit(16));
   if (!disk.mounted) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
   const std::string out = disk.dir + "/split";
   auto first = split_into(out);
