@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json_integer.hpp"
+
 namespace fs = std::filesystem;
 
 namespace kmpkit::initrd {
@@ -40,19 +42,19 @@ std::optional<InitrdRecord> parse_record(std::string_view text) {
     auto j = nlohmann::json::parse(text);
     InitrdRecord r;
     r.image = j.at("image").get<std::string>();
-    r.image_size = j.at("image_size").get<uint64_t>();
-    r.image_mtime_ns = j.at("image_mtime_ns").get<int64_t>();
+    r.image_size = json_integer<uint64_t>(j.at("image_size"));
+    r.image_mtime_ns = json_integer<int64_t>(j.at("image_mtime_ns"));
     r.modules = j.at("modules").get<std::vector<std::string>>();
     r.dracut_modules = j.at("dracut_modules").get<std::vector<std::string>>();
     for (const auto& m : j.at("installed")) {
       r.installed.push_back(
-          {m.at(0).get<std::string>(), m.at(1).get<std::string>(), m.at(2).get<uint64_t>(), m.at(3).get<int64_t>()});
+          {m.at(0).get<std::string>(), m.at(1).get<std::string>(), json_integer<uint64_t>(m.at(2)), json_integer<int64_t>(m.at(3))});
     }
     if (j.contains("firmware")) {
       r.has_firmware = true;
       for (const auto& f : j.at("firmware"))
         r.firmware.push_back({f.at(0).get<std::string>(), f.at(1).get<std::string>(), f.at(2).get<std::string>(),
-                              f.at(3).get<uint64_t>(), f.at(4).get<int64_t>()});
+                              json_integer<uint64_t>(f.at(3)), json_integer<int64_t>(f.at(4))});
     }
     return r;
   } catch (const std::exception&) {

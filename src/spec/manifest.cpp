@@ -7,6 +7,7 @@
 
 #include "spec/spec_text.hpp"
 #include "util/error.hpp"
+#include "util/json_integer.hpp"
 
 namespace kmpkit::spec {
 
@@ -52,15 +53,17 @@ SplitManifest read_manifest(const std::string& dir) {
     m.release = j.value("release", "");
     m.root = j.value("root", "");
     m.kernel_package = j.value("kernel_package", "");
-    m.jobs = j.value("jobs", 0u);
+    m.jobs = json_integer_or(j, "jobs", 0u);
     m.patterns_xml = j.value("patterns_xml", "");
     m.scheme = j.value("scheme", "kernel-version");
     m.kmps_not_built = j.value("kmps_not_built", std::vector<std::string>{});
     for (const auto& s : j.at("specs"))
       m.specs.push_back({s.at("file").get<std::string>(), s.at("packages").get<std::vector<std::string>>(),
-                         s.value("module_files", size_t{0}), s.value("bytes", uint64_t{0})});
+                         json_integer_or(s, "module_files", size_t{0}), json_integer_or(s, "bytes", uint64_t{0})});
     return m;
   } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::Input, fmt::format("{}: not a kmpkit split manifest ({}); run kmpkit split again", file, e.what()));
+  } catch (const JsonIntegerError& e) {
     throw Error(ErrorKind::Input, fmt::format("{}: not a kmpkit split manifest ({}); run kmpkit split again", file, e.what()));
   }
 }

@@ -99,6 +99,29 @@ TEST(DracutRules, ConfiguredDriversFromDracutConf) {
   EXPECT_EQ(configured_drivers(root), (std::set<std::string>{"nvme", "e1000e", "dm_crypt", "xfs"}));
 }
 
+// Found by fuzz_system_files (2026-11-30; seed crash-record-float-out-of-range): a record with a
+// floating-point number out of int64's range where a size or time goes made nlohmann's get<>()
+// cast it (undefined behaviour, UBSan: "1.79571e+30 is outside the range of representable
+// values of type 'long'"). Such a record is damaged: none, and the initrd is made again.
+TEST(InitrdRecord, ANumberThatIsNoIntegerInRangeIsADamagedRecord) {
+  const std::string good =
+      R"({"format": 1, "image": "/boot/initrd-6.1.0-57-amd64", "image_size": 14619019, "image_mtime_ns": 17960128599,)"
+      R"( "modules": ["ext4"], "dracut_modules": ["base"], "installed": [["ext4", "kernel/fs/ext4/ext4.ko", 10, 20]]})";
+  ASSERT_TRUE(parse_record(good).has_value());
+  EXPECT_EQ(parse_record(good)->image_size, 14619019u);
+  for (const char* bad : {"1.79571e+30", "-1", "1.5", "18446744073709551616"}) {
+    std::string text = good;
+    text.replace(text.find("14619019"), 8, bad);
+    EXPECT_FALSE(parse_record(text).has_value()) << bad;
+  }
+  std::string mtime = good;
+  mtime.replace(mtime.find("17960128599"), 11, "1e300");
+  EXPECT_FALSE(parse_record(mtime).has_value());
+  std::string installed = good;
+  installed.replace(installed.find("10, 20"), 6, "10, 2e40");
+  EXPECT_FALSE(parse_record(installed).has_value());
+}
+
 TEST(InitrdContents, ParsesLsinitrd) {
   auto c = parse_lsinitrd(
       "Image: /boot/initrd-6.1.0-57-amd64: 13M\n========\nVersion: \n\nArguments:  --no-hostonly\n\n"
