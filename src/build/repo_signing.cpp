@@ -62,7 +62,7 @@ void sign_rpms(const std::vector<std::string>& rpms, const std::string& key_id, 
   // batches (short command lines for thousands of KMPs) run `jobs` at a time, each with its log.
   constexpr size_t kMaxBatch = 400;
   const size_t workers = static_cast<size_t>(std::max(1, jobs));
-  const size_t batch = std::clamp<size_t>((rpms.size() + workers - 1) / std::max<size_t>(workers, 1), 1, kMaxBatch);
+  const size_t batch = std::clamp<size_t>((rpms.size() + workers - 1) / workers, 1, kMaxBatch);
   const std::string stem = log.ends_with(".log") ? log.substr(0, log.size() - 4) : log;
   std::map<int, std::string> running;  // pid → its log
   std::string failure;

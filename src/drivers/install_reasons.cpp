@@ -12,6 +12,7 @@
 
 #include "drivers/zypp_text.hpp"
 #include "hardware/modalias.hpp"
+#include "module/kernel_files.hpp"
 
 namespace fs = std::filesystem;
 
@@ -76,11 +77,9 @@ std::set<std::string> used_file_systems(const std::string& root) {
 
 // zypper's record of packages it installed as dependencies; absent: unknown.
 std::optional<std::set<std::string>> auto_installed(const std::string& root) {
-  std::ifstream in(fs::path(root) / "var/lib/zypp/AutoInstalled");
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_auto_installed(text.str());
+  auto text = read_file((fs::path(root) / "var/lib/zypp/AutoInstalled").string());
+  if (!text) return std::nullopt;
+  return parse_auto_installed(*text);
 }
 
 }  // namespace

@@ -1,35 +1,23 @@
 #include "drivers/repo_packages.hpp"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
-#include "module/kernel_files.hpp"
 #include "drivers/zypp_text.hpp"
+#include "module/kernel_files.hpp"
 #include "util/error.hpp"
 
 namespace fs = std::filesystem;
 
 namespace kmpkit::drivers {
-namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 std::set<std::string> repo_package_names(const std::string& dir) {
   const std::string repomd_path = dir + "/repodata/repomd.xml";
   std::error_code ec;
   if (!fs::exists(repomd_path, ec))
     throw Error(ErrorKind::Input, fmt::format("{} is no rpm-md repository (no repodata/repomd.xml)", dir));
-  std::string href = primary_href(read_text(repomd_path), repomd_path);
+  std::string href = primary_href(read_file(repomd_path).value_or(""), repomd_path);
   if (!href.ends_with(".gz"))
     throw Error(ErrorKind::Input, fmt::format("{}: primary metadata {} is not gzip (createrepo_c --general-compress-type=gz)", dir, href));
   auto primary_text = read_maybe_gzipped(dir + "/" + href);
@@ -43,7 +31,7 @@ std::vector<std::string> configured_local_repos(const std::string& root) {
   const fs::path dir = fs::path(root) / "etc/zypp/repos.d";
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
     if (it->path().extension() != ".repo") continue;
-    auto entry = parse_repo_file(read_text(it->path().string()));
+    auto entry = parse_repo_file(read_file(it->path().string()).value_or(""));
     if (!entry.enabled) continue;
     auto url = local_path_of(entry.url);
     if (!url) continue;  // remote: not readable offline

@@ -1,34 +1,25 @@
 #include "drivers/zypp_text.hpp"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace kmpkit::drivers {
 namespace {
 
-// Lines without their '\n' (and a '\r' before it).
-template <typename F>
-void for_each_line(std::string_view text, F&& f) {
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    f(line);
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
+// zypper writes its files with '\n'; one edited on another system may end its lines with "\r\n".
+std::string_view without_cr(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
 }
 
 bool leaves_the_directory(std::string_view path) {
   if (path.empty() || path.front() == '/') return true;
-  for (size_t start = 0; start <= path.size();) {
-    auto slash = path.find('/', start);
-    auto part = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+  for (const auto& part : std::filesystem::path(path))
     if (part == "..") return true;
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
   return false;
 }
 
@@ -63,7 +54,8 @@ std::set<std::string> primary_package_names(std::string_view primary) {
 
 RepoFileEntry parse_repo_file(std::string_view text) {
   RepoFileEntry e;
-  for_each_line(text, [&](std::string_view l) {
+  for_each_line(text, [&](std::string_view line) {
+    auto l = without_cr(line);
     if (l.starts_with("enabled=")) e.enabled = l.substr(8) != "0";
     if (l.starts_with("baseurl=")) e.url = std::string(l.substr(8));
   });
@@ -83,7 +75,8 @@ std::optional<std::string> local_path_of(const std::string& url) {
 
 std::set<std::string> parse_auto_installed(std::string_view text) {
   std::set<std::string> out;
-  for_each_line(text, [&](std::string_view l) {
+  for_each_line(text, [&](std::string_view line) {
+    auto l = without_cr(line);
     if (!l.empty() && l[0] != '#') out.emplace(l);
   });
   return out;

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "module/kernel_files.hpp"
 #include "util/json_integer.hpp"
 
 namespace fs = std::filesystem;
@@ -30,11 +31,9 @@ std::string module_name_of(const std::string& path) {
 }
 
 std::optional<InitrdRecord> read_record(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_record(text.str());
+  auto text = read_file(file);
+  if (!text) return std::nullopt;
+  return parse_record(*text);
 }
 
 std::optional<InitrdRecord> parse_record(std::string_view text) {

@@ -12,4 +12,15 @@ inline std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Calls f(line) for each line of `text`, without its '\n' (a last line without one counts too).
+template <typename F>
+void for_each_line(std::string_view text, F&& f) {
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    f(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+}
+
 }  // namespace kmpkit
